@@ -1,1 +1,171 @@
-//! stub
+//! CLIP for photofind: a candle implementation of
+//! [`photofind_core::Embedder`] that loads any Hugging Face CLIP checkpoint
+//! directory (`config.json`, `model.safetensors`, `tokenizer.json`,
+//! `preprocessor_config.json`) — ViT-B/32, B/16, L/14 or a tiny test model.
+//!
+//! ```no_run
+//! use photofind_core::{Embedder, photo};
+//!
+//! let clip = photofind_clip::Clip::load("models/clip-vit-base-patch32".as_ref())?;
+//! let photo = photo::decode("beach.jpg".as_ref())?;
+//! let image = clip.embed_images(&[clip.prepare_image(&photo)?])?;
+//! let text = clip.embed_texts(&["a sunny beach"])?;
+//! println!("similarity {}", image[0].cosine(&text[0]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod error;
+mod model;
+mod preprocess;
+mod resample;
+mod tokenize;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarBuilder;
+use image::RgbImage;
+use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
+
+pub use config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
+pub use error::{Error, Result};
+pub use preprocess::{Preprocess, ResizeTo};
+pub use resample::{Filter, resize};
+pub use tokenize::{ClipTokenizer, TokenBatch};
+
+use model::{COMPUTE_DTYPE, ClipModel};
+
+/// A loaded CLIP checkpoint, ready to embed photos and texts.
+pub struct Clip {
+    id: String,
+    config: ClipConfig,
+    preprocess: Preprocess,
+    tokenizer: ClipTokenizer,
+    model: ClipModel,
+    device: Device,
+}
+
+impl Clip {
+    /// Loads a checkpoint directory on the CPU.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_on(dir, Device::Cpu)
+    }
+
+    /// Loads a checkpoint directory on `device`.
+    pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
+        let config = ClipConfig::load(&dir.join("config.json"))?;
+        let preprocess_path = dir.join("preprocessor_config.json");
+        let preprocess = Preprocess::load(&preprocess_path)?;
+        check_input_size(&preprocess_path, &preprocess, &config)?;
+        let tokenizer =
+            ClipTokenizer::load(&dir.join("tokenizer.json"), config.text.max_position_embeddings)?;
+        let weights = dir.join("model.safetensors");
+        let model = load_model(&weights, &config, &device)?;
+        Ok(Self { id: model_id(dir), config, preprocess, tokenizer, model, device })
+    }
+
+    /// The model's shape.
+    pub fn config(&self) -> &ClipConfig {
+        &self.config
+    }
+
+    /// The model's preprocessing.
+    pub fn preprocess(&self) -> &Preprocess {
+        &self.preprocess
+    }
+
+    /// The model's tokenizer.
+    pub fn tokenizer(&self) -> &ClipTokenizer {
+        &self.tokenizer
+    }
+
+    fn pixels(&self, batch: &[ImageInput]) -> Result<Tensor, EmbedError> {
+        let side = self.config.vision.image_size;
+        let mut data = Vec::with_capacity(batch.len() * 3 * side * side);
+        for (index, input) in batch.iter().enumerate() {
+            if (input.height, input.width) != (side, side) || input.data.len() != 3 * side * side {
+                let received = (input.height, input.width);
+                return Err(EmbedError::InputSize { index, expected: (side, side), received });
+            }
+            data.extend_from_slice(&input.data);
+        }
+        Tensor::from_vec(data, (batch.len(), 3, side, side), &self.device).map_err(inference)
+    }
+}
+
+fn model_id(dir: &Path) -> String {
+    let name = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    name.file_name().map_or_else(|| name.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn check_input_size(path: &Path, preprocess: &Preprocess, config: &ClipConfig) -> Result<()> {
+    let side = config.vision.image_size;
+    let (h, w) = preprocess.output_size(side, side);
+    if (h, w) != (side, side) {
+        return Err(config::invalid(
+            path,
+            "crop_size",
+            format!("{h}x{w}"),
+            "must equal the model's image_size",
+        ));
+    }
+    Ok(())
+}
+
+fn load_model(path: &PathBuf, config: &ClipConfig, device: &Device) -> Result<ClipModel> {
+    if !path.is_file() {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        return Err(Error::Read { path: path.clone(), source });
+    }
+    let weights_error = |source| Error::Weights { path: path.clone(), source };
+    // SAFETY: the file is memory-mapped read-only. If another process
+    // truncates it while mapped, reads fault; photofind never writes model
+    // files in place (downloads are moved into place whole).
+    #[allow(unsafe_code)]
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], COMPUTE_DTYPE, device) }
+        .map_err(weights_error)?;
+    ClipModel::new(vb, config).map_err(weights_error)
+}
+
+fn inference(err: candle_core::Error) -> EmbedError {
+    EmbedError::Inference(Box::new(err))
+}
+
+fn to_embeddings(features: &Tensor) -> Result<Vec<Embedding>, EmbedError> {
+    let rows: Vec<Vec<f32>> = features.to_vec2().map_err(inference)?;
+    Ok(rows.into_iter().map(Embedding::normalized).collect())
+}
+
+impl Embedder for Clip {
+    fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    fn dims(&self) -> usize {
+        self.config.projection_dim
+    }
+
+    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
+        Ok(self.preprocess.apply(photo))
+    }
+
+    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let features = self.model.image_features(&self.pixels(batch)?).map_err(inference)?;
+        to_embeddings(&features)
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tokens = self.tokenizer.batch(texts)?;
+        let ids =
+            Tensor::from_vec(tokens.ids, (texts.len(), tokens.longest), &self.device).map_err(inference)?;
+        let features = self.model.text_features(&ids, &tokens.eos_positions).map_err(inference)?;
+        to_embeddings(&features)
+    }
+}

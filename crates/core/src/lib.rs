@@ -1,1 +1,18 @@
-//! stub
+//! photofind's headless core: what a photo is, how it is decoded, and the
+//! [`Embedder`] contract that a model (such as `photofind-clip`) fulfils.
+//!
+//! The CLI and the desktop app are both clients of this crate; it knows
+//! nothing about candle or Tauri.
+//!
+//! ```
+//! use photofind_core::Embedding;
+//!
+//! let a = Embedding::normalized(vec![3.0, 4.0]);
+//! assert_eq!(a.as_slice(), &[0.6, 0.8]);
+//! assert!((a.cosine(&a) - 1.0).abs() < 1e-6);
+//! ```
+
+mod embed;
+pub mod photo;
+
+pub use embed::{EmbedError, Embedder, Embedding, ImageInput};

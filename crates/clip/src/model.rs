@@ -1,0 +1,232 @@
+//! The CLIP network on candle. Pure computation: no file access; the
+//! `VarBuilder` prefixes are the checkpoint's tensor names.
+
+use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
+use candle_nn::{Conv2dConfig, Embedding, LayerNorm, Linear, VarBuilder};
+
+use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
+
+impl Module for Activation {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Activation::QuickGelu => xs * candle_nn::ops::sigmoid(&(xs * 1.702)?)?,
+            Activation::Gelu => xs.gelu_erf(),
+            Activation::GeluTanh => xs.gelu(),
+        }
+    }
+}
+
+struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    heads: usize,
+    head_dim: usize,
+}
+
+impl Attention {
+    fn new(vb: VarBuilder, c: &TowerConfig) -> Result<Self> {
+        let d = c.hidden_size;
+        Ok(Self {
+            q_proj: candle_nn::linear(d, d, vb.pp("q_proj"))?,
+            k_proj: candle_nn::linear(d, d, vb.pp("k_proj"))?,
+            v_proj: candle_nn::linear(d, d, vb.pp("v_proj"))?,
+            out_proj: candle_nn::linear(d, d, vb.pp("out_proj"))?,
+            heads: c.num_attention_heads,
+            head_dim: d / c.num_attention_heads,
+        })
+    }
+
+    /// (batch, seq, hidden) -> (batch, heads, seq, head_dim)
+    fn split_heads(&self, xs: Tensor, batch: usize, seq: usize) -> Result<Tensor> {
+        xs.reshape((batch, seq, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+    }
+
+    fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (batch, seq, hidden) = xs.dims3()?;
+        let scale = (self.head_dim as f64).powf(-0.5);
+        let q = self.split_heads((self.q_proj.forward(xs)? * scale)?, batch, seq)?;
+        let k = self.split_heads(self.k_proj.forward(xs)?, batch, seq)?;
+        let v = self.split_heads(self.v_proj.forward(xs)?, batch, seq)?;
+        let scores = q.matmul(&k.t()?)?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = weights.matmul(&v)?.transpose(1, 2)?.reshape((batch, seq, hidden))?;
+        self.out_proj.forward(&out)
+    }
+}
+
+struct EncoderLayer {
+    self_attn: Attention,
+    layer_norm1: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+    activation: Activation,
+    layer_norm2: LayerNorm,
+}
+
+impl EncoderLayer {
+    fn new(vb: VarBuilder, c: &TowerConfig) -> Result<Self> {
+        let (d, eps) = (c.hidden_size, c.layer_norm_eps);
+        Ok(Self {
+            self_attn: Attention::new(vb.pp("self_attn"), c)?,
+            layer_norm1: candle_nn::layer_norm(d, eps, vb.pp("layer_norm1"))?,
+            fc1: candle_nn::linear(d, c.intermediate_size, vb.pp("mlp.fc1"))?,
+            fc2: candle_nn::linear(c.intermediate_size, d, vb.pp("mlp.fc2"))?,
+            activation: c.activation,
+            layer_norm2: candle_nn::layer_norm(d, eps, vb.pp("layer_norm2"))?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let attended = self.self_attn.forward(&self.layer_norm1.forward(xs)?, mask)?;
+        let xs = (xs + attended)?;
+        let hidden = self.activation.forward(&self.fc1.forward(&self.layer_norm2.forward(&xs)?)?)?;
+        xs + self.fc2.forward(&hidden)?
+    }
+}
+
+struct Encoder {
+    layers: Vec<EncoderLayer>,
+}
+
+impl Encoder {
+    fn new(vb: VarBuilder, c: &TowerConfig) -> Result<Self> {
+        let vb = vb.pp("layers");
+        let layers =
+            (0..c.num_hidden_layers).map(|i| EncoderLayer::new(vb.pp(i), c)).collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+
+    fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        self.layers.iter().try_fold(xs.clone(), |xs, layer| layer.forward(&xs, mask))
+    }
+}
+
+/// `text_model` plus `text_projection`.
+struct TextTower {
+    token_embedding: Embedding,
+    position_embedding: Tensor,
+    encoder: Encoder,
+    final_layer_norm: LayerNorm,
+    projection: Linear,
+}
+
+impl TextTower {
+    fn new(vb: VarBuilder, c: &TextConfig, projection_dim: usize) -> Result<Self> {
+        let d = c.tower.hidden_size;
+        let text = vb.pp("text_model");
+        let embeddings = text.pp("embeddings");
+        Ok(Self {
+            token_embedding: candle_nn::embedding(c.vocab_size, d, embeddings.pp("token_embedding"))?,
+            position_embedding: embeddings
+                .pp("position_embedding")
+                .get((c.max_position_embeddings, d), "weight")?,
+            encoder: Encoder::new(text.pp("encoder"), &c.tower)?,
+            final_layer_norm: candle_nn::layer_norm(d, c.tower.layer_norm_eps, text.pp("final_layer_norm"))?,
+            projection: candle_nn::linear_no_bias(d, projection_dim, vb.pp("text_projection"))?,
+        })
+    }
+
+    /// `ids`: (batch, seq) u32; `pooled`: for each row, the position of its
+    /// first eos. Tokens after it may be anything: the causal mask keeps them
+    /// from reaching the pooled position.
+    fn forward(&self, ids: &Tensor, pooled: &[usize]) -> Result<Tensor> {
+        let (batch, seq) = ids.dims2()?;
+        let xs = self.token_embedding.forward(ids)?.broadcast_add(&self.position_embedding.i(..seq)?)?;
+        let mask = causal_mask(seq, ids.device())?;
+        let xs = self.final_layer_norm.forward(&self.encoder.forward(&xs, Some(&mask))?)?;
+        let rows: Vec<u32> = pooled.iter().enumerate().map(|(b, &p)| (b * seq + p) as u32).collect();
+        let rows = Tensor::new(rows.as_slice(), ids.device())?;
+        let pooled = xs.reshape((batch * seq, ()))?.index_select(&rows, 0)?;
+        self.projection.forward(&pooled)
+    }
+}
+
+fn causal_mask(seq: usize, device: &Device) -> Result<Tensor> {
+    let mask: Vec<f32> =
+        (0..seq).flat_map(|i| (0..seq).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 })).collect();
+    Tensor::from_slice(&mask, (seq, seq), device)
+}
+
+/// `vision_model` plus `visual_projection`.
+struct VisionTower {
+    patch_embedding: candle_nn::Conv2d,
+    class_embedding: Tensor,
+    position_embedding: Tensor,
+    pre_layernorm: LayerNorm,
+    encoder: Encoder,
+    post_layernorm: LayerNorm,
+    projection: Linear,
+}
+
+impl VisionTower {
+    fn new(vb: VarBuilder, c: &VisionConfig, projection_dim: usize) -> Result<Self> {
+        let (d, eps) = (c.tower.hidden_size, c.tower.layer_norm_eps);
+        let vision = vb.pp("vision_model");
+        let embeddings = vision.pp("embeddings");
+        let patches = (c.image_size / c.patch_size).pow(2);
+        let conv = Conv2dConfig { stride: c.patch_size, ..Default::default() };
+        Ok(Self {
+            patch_embedding: candle_nn::conv2d_no_bias(
+                c.num_channels,
+                d,
+                c.patch_size,
+                conv,
+                embeddings.pp("patch_embedding"),
+            )?,
+            class_embedding: embeddings.get(d, "class_embedding")?,
+            position_embedding: embeddings.pp("position_embedding").get((patches + 1, d), "weight")?,
+            // The checkpoint's own spelling.
+            pre_layernorm: candle_nn::layer_norm(d, eps, vision.pp("pre_layrnorm"))?,
+            encoder: Encoder::new(vision.pp("encoder"), &c.tower)?,
+            post_layernorm: candle_nn::layer_norm(d, eps, vision.pp("post_layernorm"))?,
+            projection: candle_nn::linear_no_bias(d, projection_dim, vb.pp("visual_projection"))?,
+        })
+    }
+
+    /// `pixels`: (batch, 3, size, size).
+    fn forward(&self, pixels: &Tensor) -> Result<Tensor> {
+        let batch = pixels.dim(0)?;
+        let patches = self.patch_embedding.forward(pixels)?.flatten_from(2)?.transpose(1, 2)?;
+        let hidden = self.class_embedding.dim(0)?;
+        let class = self.class_embedding.reshape((1, 1, hidden))?.broadcast_as((batch, 1, hidden))?;
+        let xs = Tensor::cat(&[&class, &patches], 1)?.broadcast_add(&self.position_embedding)?;
+        let xs = self.encoder.forward(&self.pre_layernorm.forward(&xs)?, None)?;
+        let cls = self.post_layernorm.forward(&xs.i((.., 0))?)?;
+        self.projection.forward(&cls)
+    }
+}
+
+/// Both towers; outputs are projected but not yet normalised.
+pub struct ClipModel {
+    text: TextTower,
+    vision: VisionTower,
+}
+
+impl ClipModel {
+    /// Builds the model from weights named as in transformers' `CLIPModel`.
+    pub fn new(vb: VarBuilder, c: &ClipConfig) -> Result<Self> {
+        Ok(Self {
+            text: TextTower::new(vb.clone(), &c.text, c.projection_dim)?,
+            vision: VisionTower::new(vb, &c.vision, c.projection_dim)?,
+        })
+    }
+
+    /// Text features for padded `ids` pooled at `eos_positions`.
+    pub fn text_features(&self, ids: &Tensor, eos_positions: &[usize]) -> Result<Tensor> {
+        self.text.forward(ids, eos_positions)
+    }
+
+    /// Image features for (batch, 3, H, W) pixels.
+    pub fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
+        self.vision.forward(pixels)
+    }
+}
+
+/// The weights' dtype when computing: always f32 on CPU.
+pub const COMPUTE_DTYPE: DType = DType::F32;

@@ -1,0 +1,103 @@
+//! The contract between photofind and a model that puts photos and texts in
+//! one vector space.
+
+use std::error::Error as StdError;
+
+use image::RgbImage;
+
+/// A model that embeds photos and texts into the same space.
+///
+/// Preparing an image is separate from embedding it so the indexer can
+/// decode and preprocess on many threads while one owner runs the model on
+/// batches.
+pub trait Embedder: Send + Sync {
+    /// A stable name for the model; vectors of different models never mix.
+    fn model_id(&self) -> &str;
+
+    /// Length of every vector this model returns.
+    fn dims(&self) -> usize;
+
+    /// Turns an upright RGB photo into the model's input (resize, crop,
+    /// normalise). Cheap enough to run on worker threads.
+    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError>;
+
+    /// Embeds prepared images; one L2-normalised vector per input, in order.
+    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError>;
+
+    /// Embeds texts; one L2-normalised vector per text, in order.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError>;
+}
+
+/// Pixels ready for a model: planar channels (CHW), already normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageInput {
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// `3 * height * width` values, channel-major.
+    pub data: Vec<f32>,
+}
+
+impl ImageInput {
+    /// The value of channel `c` at row `y`, column `x`.
+    pub fn at(&self, c: usize, y: usize, x: usize) -> f32 {
+        self.data[(c * self.height + y) * self.width + x]
+    }
+}
+
+/// An L2-normalised vector, as every [`Embedder`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding(Vec<f32>);
+
+impl Embedding {
+    /// Scales `values` to unit length. A zero vector stays zero.
+    pub fn normalized(mut values: Vec<f32>) -> Self {
+        let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            values.iter_mut().for_each(|v| *v /= norm);
+        }
+        Self(values)
+    }
+
+    /// The components.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.0
+    }
+
+    /// Cosine similarity; for unit vectors this is the dot product.
+    pub fn cosine(&self, other: &Embedding) -> f32 {
+        self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum()
+    }
+
+    /// The components, by value.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.0
+    }
+}
+
+/// Why a model could not embed its input.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// An image in the batch has another size than the model takes.
+    #[error("image {index} of the batch is {received:?} (height, width); the model takes {expected:?}")]
+    InputSize {
+        /// Position in the batch.
+        index: usize,
+        /// (height, width) the model takes.
+        expected: (usize, usize),
+        /// (height, width) that was given.
+        received: (usize, usize),
+    },
+    /// The tokenizer rejected a text.
+    #[error("cannot tokenize {text:?}: {reason}")]
+    Tokenize {
+        /// The text.
+        text: String,
+        /// What the tokenizer said.
+        reason: String,
+    },
+    /// The model itself failed while running.
+    #[error("the model failed: {0}")]
+    Inference(#[source] Box<dyn StdError + Send + Sync>),
+}

@@ -1,0 +1,132 @@
+//! Reading a photo file into upright 8-bit RGB pixels.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, Rgb, RgbImage};
+
+/// Photos above this many pixels are refused before they are decoded, so a
+/// decompression bomb fails fast instead of exhausting memory.
+pub const MAX_PIXELS: u64 = 250_000_000;
+
+/// Why a photo could not be decoded; always names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    /// The file could not be opened or read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The photo.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not an image in a format photofind decodes.
+    #[error("{}: not a supported image: {reason}", path.display())]
+    Format {
+        /// The photo.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The image declares more pixels than [`MAX_PIXELS`].
+    #[error("{}: {width}x{height} pixels is more than photofind decodes ({MAX_PIXELS})", path.display())]
+    TooLarge {
+        /// The photo.
+        path: PathBuf,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+    /// The image is damaged part way through.
+    #[error("{}: cannot decode: {reason}", path.display())]
+    Decode {
+        /// The photo.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+}
+
+/// Decodes the photo at `path` into upright RGB: EXIF orientation is applied,
+/// grey, palette, 16-bit and CMYK images are converted to 8-bit RGB, and
+/// transparency is composited over white (as transformers' `convert_to_rgb`
+/// does, so a logo on a transparent background looks as CLIP was shown it).
+pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
+    let mut decoder = open_decoder(path)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PhotoError::TooLarge { path: path.to_owned(), width, height });
+    }
+    let orientation = decoder.orientation().ok();
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(path, e))?;
+    if let Some(orientation) = orientation {
+        image.apply_orientation(orientation);
+    }
+    Ok(to_rgb(image))
+}
+
+fn to_rgb(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        Rgb([r, g, b].map(|c| over_white(c, a)))
+    })
+}
+
+/// One channel of Pillow's `alpha_composite` of a pixel over opaque white,
+/// in its fixed-point arithmetic so the result is bit-identical.
+fn over_white(channel: u8, alpha: u8) -> u8 {
+    const PRECISION_BITS: u32 = 7;
+    let (c, a) = (u32::from(channel), u32::from(alpha));
+    let blend = c * (a << PRECISION_BITS) + 255 * ((255 - a) << PRECISION_BITS) + (0x80 << PRECISION_BITS);
+    let divided = ((blend >> 8) + blend) >> 8;
+    (divided >> PRECISION_BITS) as u8
+}
+
+fn open_decoder(path: &Path) -> Result<impl ImageDecoder, PhotoError> {
+    let file = std::fs::File::open(path).map_err(|source| read_error(path, source))?;
+    let mut reader = ImageReader::new(BufReader::new(file))
+        .with_guessed_format()
+        .map_err(|source| read_error(path, source))?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    reader.limits(limits);
+    reader.into_decoder().map_err(|e| decode_error(path, e))
+}
+
+fn read_error(path: &Path, source: std::io::Error) -> PhotoError {
+    PhotoError::Read { path: path.to_owned(), source }
+}
+
+fn decode_error(path: &Path, err: image::ImageError) -> PhotoError {
+    let path = path.to_owned();
+    match err {
+        image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PhotoError::Decode { path, reason: "the file ends early (truncated?)".into() }
+        }
+        image::ImageError::IoError(source) => PhotoError::Read { path, source },
+        image::ImageError::Unsupported(e) => PhotoError::Format { path, reason: e.to_string() },
+        image::ImageError::Limits(e) => PhotoError::Decode { path, reason: e.to_string() },
+        other => PhotoError::Decode { path, reason: other.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_white;
+
+    #[test]
+    fn opaque_keeps_the_colour_and_transparent_becomes_white() {
+        for c in [0, 1, 127, 254, 255] {
+            assert_eq!(over_white(c, 255), c);
+            assert_eq!(over_white(c, 0), 255);
+        }
+        // Values Pillow's alpha_composite gives (it agrees on all 65536 pairs).
+        assert_eq!(over_white(0, 127), 128);
+        assert_eq!(over_white(100, 200), 133);
+    }
+}
