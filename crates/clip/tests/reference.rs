@@ -198,6 +198,10 @@ fn wrong_preprocessing_fails_the_bar() {
                 ("swapped R/B", Mistake::SwappedRedBlue),
                 ("[-1, 1] scaling", Mistake::MinusOneToOne),
             ] {
+                let grey = photo.pixels().all(|p| p[0] == p[2]);
+                if grey && matches!(mistake, Mistake::SwappedRedBlue) {
+                    continue; // Swapping channels of a grey photo is no mistake.
+                }
                 let cosine = mistaken(&clip, &photo, &mistake).cosine(&expected);
                 assert!(cosine < IMAGE_BAR, "{model} {} with {name}: cosine {cosine} passes", image.file);
             }
