@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+// The desktop shell loads this port in dev (`build.devUrl` in tauri.conf.json).
+const DEV_PORT = 5173;
+
+export default defineConfig({
+  clearScreen: false,
+  server: { port: DEV_PORT, strictPort: true, host: "127.0.0.1" },
+  build: {
+    // WebKitGTK on Debian 12 is Safari 16-level.
+    target: "safari16",
+    outDir: "dist",
+    emptyOutDir: true,
+  },
+  test: { environment: "happy-dom" },
+});
