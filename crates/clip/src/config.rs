@@ -134,7 +134,7 @@ impl ClipConfig {
 
     fn check(&self, path: &Path) -> Result<()> {
         let v = &self.vision;
-        if v.patch_size == 0 || v.image_size % v.patch_size != 0 {
+        if v.patch_size == 0 || !v.image_size.is_multiple_of(v.patch_size) {
             return Err(invalid(path, "vision_config.patch_size", v.patch_size, "must divide image_size"));
         }
         if v.num_channels != 3 {
@@ -156,7 +156,7 @@ impl ClipConfig {
 fn tower(path: &Path, raw: &RawTower, defaults: &TowerDefaults) -> Result<TowerConfig> {
     let hidden_size = raw.hidden_size.unwrap_or(defaults.hidden_size);
     let num_attention_heads = raw.num_attention_heads.unwrap_or(defaults.num_attention_heads);
-    if num_attention_heads == 0 || hidden_size % num_attention_heads != 0 {
+    if num_attention_heads == 0 || !hidden_size.is_multiple_of(num_attention_heads) {
         return Err(invalid(path, "num_attention_heads", num_attention_heads, "must divide hidden_size"));
     }
     let act = raw.hidden_act.as_deref().unwrap_or("quick_gelu");

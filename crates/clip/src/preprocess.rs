@@ -16,7 +16,8 @@ use crate::error::Result;
 use crate::resample::{Filter, resize};
 
 const OPENAI_CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-const OPENAI_CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+// transformers' OPENAI_CLIP_STD (0.26862954, 0.26130258, 0.27577711), as the nearest f32.
+const OPENAI_CLIP_STD: [f32; 3] = [0.268_629_55, 0.261_302_6, 0.275_777_1];
 
 /// How the image is first resized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
