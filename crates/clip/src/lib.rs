@@ -31,7 +31,7 @@ use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
 pub use config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 pub use error::{Error, Result};
 pub use preprocess::{Preprocess, ResizeTo};
-pub use resample::{Filter, resize};
+pub use resample::Filter;
 pub use tokenize::{ClipTokenizer, TokenBatch};
 
 use model::{COMPUTE_DTYPE, ClipModel};

@@ -39,13 +39,6 @@ pub struct ImageInput {
     pub data: Vec<f32>,
 }
 
-impl ImageInput {
-    /// The value of channel `c` at row `y`, column `x`.
-    pub fn at(&self, c: usize, y: usize, x: usize) -> f32 {
-        self.data[(c * self.height + y) * self.width + x]
-    }
-}
-
 /// An L2-normalised vector, as every [`Embedder`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embedding(Vec<f32>);
