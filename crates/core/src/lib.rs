@@ -14,5 +14,6 @@
 
 mod embed;
 pub mod photo;
+pub mod store;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
