@@ -14,6 +14,7 @@
 
 mod embed;
 pub mod photo;
+pub mod scan;
 pub mod store;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
