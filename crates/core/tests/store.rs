@@ -2,6 +2,7 @@
 //! mix, and the whole database is asserted as a readable dump.
 
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofind_core::store::{Embedded, Error, ModelKey, Store};
 use roaring::RoaringBitmap;
@@ -16,8 +17,13 @@ fn embedded(content: u8, path: &str, vector: [f32; 4]) -> Embedded {
         path: PathBuf::from(path),
         size: 1000 + u64::from(content),
         dimensions: (640, 480),
+        modified: mtime(u64::from(content)),
         vector: vector.to_vec(),
     }
+}
+
+fn mtime(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
 }
 
 fn three_photos() -> Vec<Embedded> {
@@ -60,7 +66,7 @@ fn paths_and_vectors_are_found_again_after_reopening() {
         store.commit_batch(&three_photos(), 42).expect("commits");
     }
     let store = Store::open(dir.path(), &model("tiny", 4)).expect("reopens");
-    let id = store.photo_at("/backup/beach-copy.jpg".as_ref()).expect("reads").expect("known path");
+    let id = store.path_entry("/backup/beach-copy.jpg".as_ref()).expect("reads").expect("known path").id;
     assert_eq!(store.vector(id).expect("reads"), Some(vec![1.0, 0.0, 0.0, 0.0]));
     let photo = store.photo(id).expect("reads").expect("photo");
     assert_eq!(
@@ -104,4 +110,16 @@ fn another_model_gets_its_own_index_and_sees_no_foreign_vectors() {
     assert_eq!(other.vector(0).expect("reads"), None);
     let err = other.nearest(&[1.0, 0.0, 0.0, 0.0], 3, None).expect_err("4 dims");
     assert!(matches!(err, Error::QueryDims { expected: 3, received: 4 }), "{err:?}");
+}
+
+#[test]
+fn a_file_is_unchanged_only_with_the_same_size_and_mtime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
+    store.commit_batch(&three_photos(), 42).expect("commits");
+    let beach = std::path::Path::new("/photos/beach.jpg");
+    assert!(store.unchanged(beach, 1001, mtime(1)).expect("reads"));
+    assert!(!store.unchanged(beach, 1002, mtime(1)).expect("reads"), "size changed");
+    assert!(!store.unchanged(beach, 1001, mtime(2)).expect("reads"), "mtime changed");
+    assert!(!store.unchanged("/photos/new.jpg".as_ref(), 1001, mtime(1)).expect("reads"), "unknown path");
 }

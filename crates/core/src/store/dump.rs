@@ -21,8 +21,15 @@ impl fmt::Display for Store {
             writeln!(f, "photo {id}: {}… {} bytes {w}x{h} {:?}", &photo.hash[..12], photo.size, photo.paths)?;
         }
         for entry in self.paths.iter(&rtxn).map_err(|_| fmt::Error)? {
-            let (path, id) = entry.map_err(|_| fmt::Error)?;
-            writeln!(f, "path {:?} -> {id}", String::from_utf8_lossy(path))?;
+            let (path, e) = entry.map_err(|_| fmt::Error)?;
+            let modified = e.modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            writeln!(
+                f,
+                "path {:?} -> {} ({} bytes, mtime {modified})",
+                String::from_utf8_lossy(path),
+                e.id,
+                e.size
+            )?;
         }
         match Reader::<Cosine>::open(&rtxn, self.index, self.vectors) {
             Ok(reader) => {

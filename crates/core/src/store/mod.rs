@@ -8,6 +8,7 @@ mod error;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use arroy::distances::Cosine;
 use arroy::internals::{KeyCodec, NodeCodec};
@@ -69,8 +70,23 @@ pub struct Embedded {
     pub size: u64,
     /// Width and height.
     pub dimensions: (u32, u32),
+    /// The file's modification time when it was read.
+    pub modified: SystemTime,
     /// Its embedding under the store's model.
     pub vector: Vec<f32>,
+}
+
+/// What the store remembers about a path: its photo, and the file's size
+/// and modification time when it was read, so an unchanged file is not
+/// read again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathEntry {
+    /// The photo whose bytes were there.
+    pub id: PhotoId,
+    /// File size then.
+    pub size: u64,
+    /// Modification time then.
+    pub modified: SystemTime,
 }
 
 /// A nearest-neighbour result.
@@ -91,15 +107,16 @@ struct Meta {
 }
 
 type PhotoDb = heed::Database<'static, U32<BigEndian>, SerdeJson<Photo>>;
-type KeyDb = heed::Database<'static, Bytes, U32<BigEndian>>;
+type HashDb = heed::Database<'static, Bytes, U32<BigEndian>>;
+type PathDb = heed::Database<'static, Bytes, SerdeJson<PathEntry>>;
 
 /// The open index of one library, bound to one model.
 pub struct Store {
     env: Env<WithoutTls>,
     meta: heed::Database<'static, Str, SerdeJson<Meta>>,
     photos: PhotoDb,
-    hashes: KeyDb,
-    paths: KeyDb,
+    hashes: HashDb,
+    paths: PathDb,
     vectors: arroy::Database<'static, Cosine>,
     model: ModelKey,
     index: u16,
@@ -235,7 +252,8 @@ impl Store {
             photo.paths.push(new.path.clone());
         }
         self.photos.put(wtxn, &id, &photo)?;
-        self.paths.put(wtxn, path_key(&new.path), &id)?;
+        let entry = PathEntry { id, size: new.size, modified: new.modified };
+        self.paths.put(wtxn, path_key(&new.path), &entry)?;
         writer.add_item(wtxn, id, &new.vector)?;
         Ok(id)
     }
@@ -272,10 +290,16 @@ impl Store {
         Ok(self.photos.get(&rtxn, &id)?)
     }
 
-    /// The photo last seen at `path`.
-    pub fn photo_at(&self, path: &Path) -> Result<Option<PhotoId>> {
+    /// What was last read at `path`.
+    pub fn path_entry(&self, path: &Path) -> Result<Option<PathEntry>> {
         let rtxn = self.env.read_txn()?;
         Ok(self.paths.get(&rtxn, path_key(path))?)
+    }
+
+    /// Whether `path` was read with this size and modification time, so it
+    /// need not be read again.
+    pub fn unchanged(&self, path: &Path, size: u64, modified: SystemTime) -> Result<bool> {
+        Ok(self.path_entry(path)?.is_some_and(|e| e.size == size && e.modified == modified))
     }
 
     /// A photo's stored vector under this store's model.
