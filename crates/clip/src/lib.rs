@@ -21,7 +21,7 @@ mod preprocess;
 mod resample;
 mod tokenize;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
@@ -113,12 +113,12 @@ fn check_input_size(path: &Path, preprocess: &Preprocess, config: &ClipConfig) -
     Ok(())
 }
 
-fn load_model(path: &PathBuf, config: &ClipConfig, device: &Device) -> Result<ClipModel> {
+fn load_model(path: &Path, config: &ClipConfig, device: &Device) -> Result<ClipModel> {
     if !path.is_file() {
         let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        return Err(Error::Read { path: path.clone(), source });
+        return Err(Error::Read { path: path.to_owned(), source });
     }
-    let weights_error = |source| Error::Weights { path: path.clone(), source };
+    let weights_error = |source| Error::Weights { path: path.to_owned(), source };
     // SAFETY: the file is memory-mapped read-only. If another process
     // truncates it while mapped, reads fault; photofind never writes model
     // files in place (downloads are moved into place whole).

@@ -199,6 +199,8 @@ impl Store {
     /// Writes a batch in one transaction: metadata, vectors and the rebuilt
     /// index commit together or not at all. Bytes already in the store keep
     /// their id and vector and gain the new path. Returns each photo's id.
+    /// `seed` drives arroy's random tree splits: fixed, the build is
+    /// reproducible.
     pub fn commit_batch(&self, batch: &[Embedded], seed: u64) -> Result<Vec<PhotoId>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
