@@ -36,6 +36,13 @@ fn three_photos() -> Vec<Embedded> {
     ]
 }
 
+/// A store for the model "tiny" holding [`three_photos`].
+fn filled(dir: &std::path::Path) -> Store {
+    let store = Store::open(dir, &model("tiny", 4)).expect("opens");
+    store.commit_batch(&three_photos(), 42).expect("commits");
+    store
+}
+
 #[test]
 fn a_batch_lands_with_one_vector_per_content() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -48,8 +55,7 @@ fn a_batch_lands_with_one_vector_per_content() {
 #[test]
 fn nearest_ranks_by_cosine_within_the_candidates() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-    store.commit_batch(&three_photos(), 42).expect("commits");
+    let store = filled(dir.path());
     let hits = store.nearest(&[1.0, 0.0, 0.0, 0.0], 3, None).expect("searches");
     let ranked: Vec<(u32, String)> = hits.iter().map(|h| (h.id, format!("{:.3}", h.score))).collect();
     assert_eq!(ranked, vec![(0, "1.000".into()), (2, "0.600".into()), (1, "0.000".into())]);
@@ -61,10 +67,7 @@ fn nearest_ranks_by_cosine_within_the_candidates() {
 #[test]
 fn paths_and_vectors_are_found_again_after_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-        store.commit_batch(&three_photos(), 42).expect("commits");
-    }
+    drop(filled(dir.path()));
     let store = Store::open(dir.path(), &model("tiny", 4)).expect("reopens");
     let id = store.path_entry("/backup/beach-copy.jpg".as_ref()).expect("reads").expect("known path").id;
     assert_eq!(store.vector(id).expect("reads"), Some(vec![1.0, 0.0, 0.0, 0.0]));
@@ -101,10 +104,7 @@ fn the_same_model_with_other_dims_is_refused() {
 #[test]
 fn another_model_gets_its_own_index_and_sees_no_foreign_vectors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-        store.commit_batch(&three_photos(), 42).expect("commits");
-    }
+    drop(filled(dir.path()));
     let other = Store::open(dir.path(), &model("other", 3)).expect("opens");
     assert!(other.nearest(&[1.0, 0.0, 0.0], 3, None).expect("searches").is_empty());
     assert_eq!(other.vector(0).expect("reads"), None);
@@ -115,8 +115,7 @@ fn another_model_gets_its_own_index_and_sees_no_foreign_vectors() {
 #[test]
 fn a_file_is_unchanged_only_with_the_same_size_and_mtime() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-    store.commit_batch(&three_photos(), 42).expect("commits");
+    let store = filled(dir.path());
     let beach = std::path::Path::new("/photos/beach.jpg");
     assert!(store.unchanged(beach, 1001, mtime(1)).expect("reads"));
     assert!(!store.unchanged(beach, 1002, mtime(1)).expect("reads"), "size changed");
