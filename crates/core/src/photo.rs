@@ -1,6 +1,6 @@
 //! Reading a photo file into upright 8-bit RGB pixels.
 
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, Rgb, RgbImage};
@@ -53,7 +53,23 @@ pub enum PhotoError {
 /// transparency is composited over white (as transformers' `convert_to_rgb`
 /// does, so a logo on a transparent background looks as CLIP was shown it).
 pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
-    let mut decoder = open_decoder(path)?;
+    let file = std::fs::File::open(path).map_err(|source| read_error(path, source))?;
+    decode_from(path, BufReader::new(file))
+}
+
+/// Like [`decode`], for bytes already read from `path` (which only names
+/// the photo in errors), so a file is read once to hash and decode it.
+pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<RgbImage, PhotoError> {
+    decode_from(path, Cursor::new(bytes))
+}
+
+/// blake3 of a photo's bytes: its identity in the library, wherever it lives.
+pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    *blake3::hash(bytes).as_bytes()
+}
+
+fn decode_from(path: &Path, reader: impl BufRead + Seek) -> Result<RgbImage, PhotoError> {
+    let mut decoder = open_decoder(path, reader)?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(PhotoError::TooLarge { path: path.to_owned(), width, height });
@@ -87,11 +103,12 @@ fn over_white(channel: u8, alpha: u8) -> u8 {
     (divided >> PRECISION_BITS) as u8
 }
 
-fn open_decoder(path: &Path) -> Result<impl ImageDecoder, PhotoError> {
-    let file = std::fs::File::open(path).map_err(|source| read_error(path, source))?;
-    let mut reader = ImageReader::new(BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|source| read_error(path, source))?;
+fn open_decoder<'a, R: BufRead + Seek + 'a>(
+    path: &Path,
+    reader: R,
+) -> Result<impl ImageDecoder + use<'a, R>, PhotoError> {
+    let mut reader =
+        ImageReader::new(reader).with_guessed_format().map_err(|source| read_error(path, source))?;
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);

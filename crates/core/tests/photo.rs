@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
-use photofind_core::photo::{PhotoError, decode};
+use photofind_core::photo::{PhotoError, content_hash, decode, decode_bytes};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
@@ -119,4 +119,31 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn decoding_bytes_equals_decoding_the_file() {
+    for file in ["photos/rocket.jpg", "photos/variants/oriented-6.jpg", "photos/variants/rgba.png"] {
+        let path = fixtures().join(file);
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(decode_bytes(&path, &bytes).expect("decodes") == fixture(file), "{file}");
+    }
+}
+
+#[test]
+fn errors_from_bytes_name_the_path_given() {
+    let err = decode_bytes(Path::new("/photos/notes.jpg"), b"not a photo").expect_err("text");
+    assert!(err.to_string().contains("/photos/notes.jpg"), "{err}");
+}
+
+#[test]
+fn the_content_hash_is_blake3_of_the_bytes() {
+    // blake3's published hash of the empty input.
+    let empty = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
+    let hex: String = content_hash(b"").iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, empty);
+    let photo = std::fs::read(fixtures().join("photos/cat.png")).expect("read");
+    let mut edited = photo.clone();
+    edited[100] ^= 1;
+    assert_ne!(content_hash(&photo), content_hash(&edited));
 }
