@@ -9,7 +9,7 @@ use super::{META_KEY, Store};
 
 impl fmt::Display for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rtxn = self.read_txn().map_err(|_| fmt::Error)?;
+        let rtxn = self.env.read_txn().map_err(|_| fmt::Error)?;
         let meta = self.meta.get(&rtxn, META_KEY).map_err(|_| fmt::Error)?.ok_or(fmt::Error)?;
         writeln!(f, "schema {}, next id {}", meta.schema, meta.next_id)?;
         for (model, (index, dims)) in &meta.models {

@@ -15,7 +15,7 @@ use arroy::internals::{KeyCodec, NodeCodec};
 use arroy::{Reader, Writer};
 use heed::byteorder::BigEndian;
 use heed::types::{Bytes, SerdeJson, Str, U32};
-use heed::{CommitOrAbort, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use heed::{CommitOrAbort, Env, EnvOpenOptions, RwTxn, WithoutTls};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use roaring::RoaringBitmap;
@@ -308,10 +308,6 @@ impl Store {
     pub fn vector(&self, id: PhotoId) -> Result<Option<Vec<f32>>> {
         let rtxn = self.env.read_txn()?;
         Ok(self.writer().item_vector(&rtxn, id)?)
-    }
-
-    fn read_txn(&self) -> Result<RoTxn<'_, WithoutTls>> {
-        Ok(self.env.read_txn()?)
     }
 }
 
