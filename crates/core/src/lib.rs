@@ -13,8 +13,12 @@
 //! ```
 
 mod embed;
+pub mod index;
+mod library;
 pub mod photo;
 pub mod scan;
+pub mod search;
 pub mod store;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
+pub use library::{Error, Library, default_data_dir};

@@ -68,6 +68,36 @@ pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
     *blake3::hash(bytes).as_bytes()
 }
 
+/// The image format of `bytes` by their signature, lower case (`jpeg`,
+/// `png`, `webp`, `gif`, `bmp`, `tiff`), if photofind knows it.
+pub fn format_name(bytes: &[u8]) -> Option<&'static str> {
+    use image::ImageFormat as F;
+    Some(match image::guess_format(bytes).ok()? {
+        F::Jpeg => "jpeg",
+        F::Png => "png",
+        F::WebP => "webp",
+        F::Gif => "gif",
+        F::Bmp => "bmp",
+        F::Tiff => "tiff",
+        _ => return None,
+    })
+}
+
+/// When the photo was taken, from its EXIF `DateTimeOriginal` (or
+/// `DateTime`), as `YYYY-MM-DDTHH:MM:SS` in the camera's local time. Missing
+/// or malformed EXIF gives `None`: it never makes a photo fail.
+pub fn capture_time(bytes: &[u8]) -> Option<String> {
+    let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
+    [exif::Tag::DateTimeOriginal, exif::Tag::DateTime].into_iter().find_map(|tag| {
+        let field = exif.get_field(tag, exif::In::PRIMARY)?;
+        let exif::Value::Ascii(ref lines) = field.value else { return None };
+        let t = exif::DateTime::from_ascii(lines.first()?).ok()?;
+        (t.year > 0 && (1..=12).contains(&t.month) && (1..=31).contains(&t.day)).then(|| {
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year, t.month, t.day, t.hour, t.minute, t.second)
+        })
+    })
+}
+
 fn decode_from(path: &Path, reader: impl BufRead + Seek) -> Result<RgbImage, PhotoError> {
     let mut decoder = open_decoder(path, reader)?;
     let (width, height) = decoder.dimensions();

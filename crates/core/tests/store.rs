@@ -4,29 +4,31 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofind_core::store::{Embedded, Error, ModelKey, Store};
+use photofind_core::store::{Change, Embedded, Error, Failure, ModelKey, Store};
 use roaring::RoaringBitmap;
 
 fn model(id: &str, dims: usize) -> ModelKey {
     ModelKey { id: id.into(), dims }
 }
 
-fn embedded(content: u8, path: &str, vector: [f32; 4]) -> Embedded {
-    Embedded {
+fn embedded(content: u8, path: &str, vector: [f32; 4]) -> Change {
+    Change::Embedded(Embedded {
         hash: [content; 32],
         path: PathBuf::from(path),
         size: 1000 + u64::from(content),
-        dimensions: (640, 480),
         modified: mtime(u64::from(content)),
+        dimensions: (640, 480),
+        format: "jpeg".into(),
+        captured: Some(format!("2023-0{content}-01T12:00:00")),
         vector: vector.to_vec(),
-    }
+    })
 }
 
 fn mtime(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
 }
 
-fn three_photos() -> Vec<Embedded> {
+fn three_photos() -> Vec<Change> {
     vec![
         embedded(1, "/photos/beach.jpg", [1.0, 0.0, 0.0, 0.0]),
         embedded(2, "/photos/forest.jpg", [0.0, 1.0, 0.0, 0.0]),
@@ -38,17 +40,17 @@ fn three_photos() -> Vec<Embedded> {
 
 /// A store for the model "tiny" holding [`three_photos`].
 fn filled(dir: &std::path::Path) -> Store {
-    let store = Store::open(dir, &model("tiny", 4)).expect("opens");
-    store.commit_batch(&three_photos(), 42).expect("commits");
+    let store = Store::open(dir, Some(&model("tiny", 4))).expect("opens");
+    store.commit(&three_photos(), 42).expect("commits");
     store
 }
 
 #[test]
 fn a_batch_lands_with_one_vector_per_content() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-    let ids = store.commit_batch(&three_photos(), 42).expect("commits");
-    assert_eq!(ids, vec![0, 1, 0, 2]);
+    let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    let ids = store.commit(&three_photos(), 42).expect("commits");
+    assert_eq!(ids, vec![Some(0), Some(1), Some(0), Some(2)]);
     insta::assert_snapshot!(store.to_string());
 }
 
@@ -68,7 +70,7 @@ fn nearest_ranks_by_cosine_within_the_candidates() {
 fn paths_and_vectors_are_found_again_after_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(filled(dir.path()));
-    let store = Store::open(dir.path(), &model("tiny", 4)).expect("reopens");
+    let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("reopens");
     let id = store.path_entry("/backup/beach-copy.jpg".as_ref()).expect("reads").expect("known path").id;
     assert_eq!(store.vector(id).expect("reads"), Some(vec![1.0, 0.0, 0.0, 0.0]));
     let photo = store.photo(id).expect("reads").expect("photo");
@@ -81,13 +83,14 @@ fn paths_and_vectors_are_found_again_after_reopening() {
 #[test]
 fn a_failed_batch_leaves_the_store_as_it_was() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), &model("tiny", 4)).expect("opens");
-    store.commit_batch(&three_photos()[..2], 42).expect("commits");
+    let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    store.commit(&three_photos()[..2], 42).expect("commits");
     let before = store.to_string();
-    let mut bad = embedded(9, "/photos/broken.jpg", [0.0; 4]);
+    let Change::Embedded(mut bad) = embedded(9, "/photos/broken.jpg", [0.0; 4]) else { unreachable!() };
     bad.vector.push(1.0);
+    let bad = Change::Embedded(bad);
     let batch = [embedded(7, "/photos/new.jpg", [0.0, 0.0, 0.0, 1.0]), bad];
-    let err = store.commit_batch(&batch, 42).expect_err("wrong dims");
+    let err = store.commit(&batch, 42).expect_err("wrong dims");
     assert!(matches!(err, Error::VectorDims { expected: 4, received: 5, .. }), "{err:?}");
     assert!(err.to_string().contains("/photos/broken.jpg"), "{err}");
     assert_eq!(store.to_string(), before);
@@ -96,8 +99,8 @@ fn a_failed_batch_leaves_the_store_as_it_was() {
 #[test]
 fn the_same_model_with_other_dims_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(Store::open(dir.path(), &model("tiny", 4)).expect("opens"));
-    let err = Store::open(dir.path(), &model("tiny", 8)).err().expect("refused");
+    drop(Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens"));
+    let err = Store::open(dir.path(), Some(&model("tiny", 8))).err().expect("refused");
     assert!(matches!(err, Error::ModelDims { stored: 4, given: 8, .. }), "{err:?}");
 }
 
@@ -105,7 +108,7 @@ fn the_same_model_with_other_dims_is_refused() {
 fn another_model_gets_its_own_index_and_sees_no_foreign_vectors() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(filled(dir.path()));
-    let other = Store::open(dir.path(), &model("other", 3)).expect("opens");
+    let other = Store::open(dir.path(), Some(&model("other", 3))).expect("opens");
     assert!(other.nearest(&[1.0, 0.0, 0.0], 3, None).expect("searches").is_empty());
     assert_eq!(other.vector(0).expect("reads"), None);
     let err = other.nearest(&[1.0, 0.0, 0.0, 0.0], 3, None).expect_err("4 dims");
@@ -121,4 +124,142 @@ fn a_file_is_unchanged_only_with_the_same_size_and_mtime() {
     assert!(!store.unchanged(beach, 1002, mtime(1)).expect("reads"), "size changed");
     assert!(!store.unchanged(beach, 1001, mtime(2)).expect("reads"), "mtime changed");
     assert!(!store.unchanged("/photos/new.jpg".as_ref(), 1001, mtime(1)).expect("reads"), "unknown path");
+}
+
+fn known(content: u8, path: &str) -> Change {
+    Change::Known {
+        hash: [content; 32],
+        path: PathBuf::from(path),
+        size: 1000 + u64::from(content),
+        modified: mtime(100),
+    }
+}
+
+fn failed(path: &str, reason: &str) -> Change {
+    Change::Failed(Failure {
+        path: path.into(),
+        size: Some(7),
+        modified: Some(mtime(7)),
+        reason: reason.into(),
+    })
+}
+
+#[test]
+fn a_move_keeps_the_vector_and_a_photo_with_no_path_left_leaves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = filled(dir.path());
+    // forest.jpg moved to an album; the beach copy in /backup was deleted,
+    // and so was dusk.jpg (its only path).
+    let moves = [
+        known(2, "/photos/album/forest.jpg"),
+        Change::Removed("/photos/forest.jpg".into()),
+        Change::Removed("/backup/beach-copy.jpg".into()),
+        Change::Removed("/photos/dusk.jpg".into()),
+    ];
+    let ids = store.commit(&moves, 42).expect("commits");
+    assert_eq!(ids, vec![Some(1), None, None, None]);
+    insta::assert_snapshot!(store.to_string());
+}
+
+#[test]
+fn known_content_the_store_lacks_is_not_attached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = filled(dir.path());
+    assert_eq!(store.commit(&[known(9, "/photos/x.jpg")], 42).expect("commits"), vec![None]);
+    assert_eq!(store.path_entry("/photos/x.jpg".as_ref()).expect("reads"), None);
+}
+
+#[test]
+fn a_failure_is_recorded_until_the_file_is_indexed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = filled(dir.path());
+    // beach.jpg was overwritten with garbage: its path leaves photo 0 (which
+    // keeps its other path) and the failure is recorded.
+    store.commit(&[failed("/photos/beach.jpg", "cannot decode: truncated")], 42).expect("commits");
+    let failure = store.failure("/photos/beach.jpg".as_ref()).expect("reads").expect("recorded");
+    assert_eq!(failure.reason, "cannot decode: truncated");
+    assert_eq!(
+        store.photo(0).expect("reads").expect("kept").paths,
+        vec![PathBuf::from("/backup/beach-copy.jpg")]
+    );
+    assert_eq!(store.path_entry("/photos/beach.jpg".as_ref()).expect("reads"), None);
+    store.commit(&[embedded(4, "/photos/beach.jpg", [0.0, 0.0, 0.0, 1.0])], 42).expect("commits");
+    assert_eq!(store.failure("/photos/beach.jpg".as_ref()).expect("reads"), None, "fixed file clears it");
+    assert_eq!(store.failures().expect("reads"), vec![]);
+}
+
+#[test]
+fn removing_a_photo_drops_its_vector_under_every_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(filled(dir.path()));
+    let other = Store::open(dir.path(), Some(&model("other", 2))).expect("opens");
+    let mut dusk = embedded(3, "/photos/dusk.jpg", [0.0; 4]);
+    if let Change::Embedded(e) = &mut dusk {
+        e.vector = vec![1.0, 0.0];
+    }
+    other.commit(&[dusk], 42).expect("commits");
+    other.commit(&[Change::Removed("/photos/dusk.jpg".into())], 42).expect("commits");
+    assert_eq!(other.vector(2).expect("reads"), None);
+    drop(other);
+    let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    assert_eq!(tiny.vector(2).expect("reads"), None);
+    assert_eq!(tiny.nearest(&[0.6, 0.0, 0.8, 0.0], 3, None).expect("searches").len(), 2);
+}
+
+#[test]
+fn paths_longer_than_an_lmdb_key_are_stored_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    let deep = format!("/photos/{}/deep.jpg", "nested-folder/".repeat(60));
+    let deeper = format!("/photos/{}/deeper.jpg", "nested-folder/".repeat(60));
+    let batch = [embedded(1, &deep, [1.0, 0.0, 0.0, 0.0]), embedded(2, &deeper, [0.0, 1.0, 0.0, 0.0])];
+    assert_eq!(store.commit(&batch, 42).expect("commits"), vec![Some(0), Some(1)]);
+    assert_eq!(store.path_entry(deep.as_ref()).expect("reads").map(|e| e.id), Some(0));
+    assert_eq!(store.path_entry(deeper.as_ref()).expect("reads").map(|e| e.id), Some(1));
+    let mut seen = Vec::new();
+    store
+        .for_each_path_in::<Error>("/photos".as_ref(), |path, _| {
+            seen.push(path.to_owned());
+            Ok(())
+        })
+        .expect("iterates");
+    seen.sort();
+    assert_eq!(seen, vec![PathBuf::from(&deep), PathBuf::from(&deeper)]);
+}
+
+#[test]
+fn removing_a_root_keeps_what_another_root_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = filled(dir.path());
+    store.commit(&[failed("/photos/bad.jpg", "cannot decode")], 42).expect("commits");
+    for root in ["/photos", "/photos/keep", "/backup"] {
+        assert!(store.add_root(root.as_ref()).expect("adds"));
+    }
+    assert!(!store.add_root("/backup".as_ref()).expect("adds"), "already a root");
+    store.commit(&[embedded(5, "/photos/keep/kept.jpg", [0.0, 0.0, 0.0, 1.0])], 42).expect("commits");
+    assert_eq!(store.remove_root("/nowhere".as_ref(), 42).expect("removes"), None);
+    // beach, forest, dusk and the failure leave; keep/kept.jpg stays for its own root.
+    assert_eq!(store.remove_root("/photos".as_ref(), 42).expect("removes"), Some(4));
+    insta::assert_snapshot!(store.to_string());
+}
+
+#[test]
+fn stats_count_photos_paths_errors_and_each_models_vectors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = filled(dir.path());
+    store.commit(&[failed("/photos/bad.jpg", "cannot decode")], 42).expect("commits");
+    let stats = store.stats().expect("counts");
+    assert_eq!((stats.photos, stats.paths, stats.errors), (3, 4, 1));
+    assert_eq!(stats.models.len(), 1);
+    assert_eq!((stats.models[0].id.as_str(), stats.models[0].dims, stats.models[0].vectors), ("tiny", 4, 3));
+    assert!(stats.disk_bytes > 0);
+}
+
+#[test]
+fn a_store_opened_without_a_model_serves_metadata_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(filled(dir.path()));
+    let store = Store::open(dir.path(), None).expect("opens");
+    assert_eq!(store.photo(1).expect("reads").map(|p| p.format), Some("jpeg".into()));
+    assert!(matches!(store.nearest(&[1.0; 4], 1, None), Err(Error::NoModel)));
 }

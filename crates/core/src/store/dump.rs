@@ -1,46 +1,65 @@
 //! A readable dump of the whole store, for snapshot tests (arroy's style).
 
 use std::fmt;
-
-use arroy::Reader;
-use arroy::distances::Cosine;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{META_KEY, Store};
 
+fn secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn no<E>(_: E) -> fmt::Error {
+    fmt::Error
+}
+
 impl fmt::Display for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rtxn = self.env.read_txn().map_err(|_| fmt::Error)?;
-        let meta = self.meta.get(&rtxn, META_KEY).map_err(|_| fmt::Error)?.ok_or(fmt::Error)?;
+        let rtxn = self.env.read_txn().map_err(no)?;
+        let meta = self.meta.get(&rtxn, META_KEY).map_err(no)?.ok_or(fmt::Error)?;
         writeln!(f, "schema {}, next id {}", meta.schema, meta.next_id)?;
-        for (model, (index, dims)) in &meta.models {
-            writeln!(f, "model {model:?}: index {index}, {dims} dims")?;
+        for entry in self.roots.iter(&rtxn).map_err(no)? {
+            writeln!(f, "root {:?}", entry.map_err(no)?.1.path)?;
         }
-        for entry in self.photos.iter(&rtxn).map_err(|_| fmt::Error)? {
-            let (id, photo) = entry.map_err(|_| fmt::Error)?;
-            let (w, h) = photo.dimensions;
-            writeln!(f, "photo {id}: {}… {} bytes {w}x{h} {:?}", &photo.hash[..12], photo.size, photo.paths)?;
-        }
-        for entry in self.paths.iter(&rtxn).map_err(|_| fmt::Error)? {
-            let (path, e) = entry.map_err(|_| fmt::Error)?;
-            let modified = e.modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        for entry in self.photos.iter(&rtxn).map_err(no)? {
+            let (id, p) = entry.map_err(no)?;
+            let (w, h) = p.dimensions;
+            let captured = p.captured.as_deref().unwrap_or("-");
             writeln!(
                 f,
-                "path {:?} -> {} ({} bytes, mtime {modified})",
-                String::from_utf8_lossy(path),
-                e.id,
-                e.size
+                "photo {id}: {}… {} {w}x{h} {} bytes, captured {captured}, mtime {} {:?}",
+                &p.hash[..12],
+                p.format,
+                p.size,
+                secs(p.modified),
+                p.paths
             )?;
         }
-        match Reader::<Cosine>::open(&rtxn, self.index, self.vectors) {
-            Ok(reader) => {
-                writeln!(f, "vectors (index {}): {} items", self.index, reader.n_items())?;
-                for id in reader.item_ids() {
-                    let vector = reader.item_vector(&rtxn, id).map_err(|_| fmt::Error)?.ok_or(fmt::Error)?;
-                    let shown: Vec<String> = vector.iter().map(|v| format!("{v:.4}")).collect();
-                    writeln!(f, "  {id}: [{}]", shown.join(", "))?;
+        for entry in self.paths.iter(&rtxn).map_err(no)? {
+            let (key, p) = entry.map_err(no)?;
+            let name = p
+                .long
+                .as_ref()
+                .map_or_else(|| String::from_utf8_lossy(key).into_owned(), |long| long.display().to_string());
+            writeln!(f, "path {name:?} -> {} ({} bytes, mtime {})", p.id, p.size, secs(p.modified))?;
+        }
+        for entry in self.errors.iter(&rtxn).map_err(no)? {
+            let (_, failure) = entry.map_err(no)?;
+            writeln!(f, "error {:?}: {}", failure.path, failure.reason)?;
+        }
+        for (model, &(index, dims)) in &meta.models {
+            write!(f, "model {model:?}: index {index}, {dims} dims, ")?;
+            match self.reader(&rtxn, index).map_err(no)? {
+                None => writeln!(f, "not built")?,
+                Some(reader) => {
+                    writeln!(f, "{} vectors", reader.n_items())?;
+                    for id in reader.item_ids() {
+                        let vector = reader.item_vector(&rtxn, id).map_err(no)?.ok_or(fmt::Error)?;
+                        let shown: Vec<String> = vector.iter().map(|v| format!("{v:.4}")).collect();
+                        writeln!(f, "  {id}: [{}]", shown.join(", "))?;
+                    }
                 }
             }
-            Err(_) => writeln!(f, "vectors (index {}): not built", self.index)?,
         }
         Ok(())
     }

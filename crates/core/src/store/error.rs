@@ -67,6 +67,12 @@ pub enum Error {
     /// The store's metadata record is gone.
     #[error("the index has no metadata record; it was not created by photofind")]
     MissingMeta,
+    /// A vector operation on a store opened without a model.
+    #[error("no model is given, and this needs one")]
+    NoModel,
+    /// A path points at a photo record that is gone.
+    #[error("the index is inconsistent: photo {0} is referenced but missing")]
+    MissingPhoto(u32),
     /// More than 65,536 models in one library.
     #[error("too many models in one library (65536)")]
     TooManyModels,

@@ -1,10 +1,13 @@
 //! The library's on-disk index: one LMDB environment (through heed) holding
-//! photo metadata and, per model, an arroy vector index. A batch of photos,
-//! their vectors and the rebuilt index land in one write transaction, so a
-//! crash never leaves a vector without its photo or the reverse.
+//! photo metadata, roots, error records and, per model, an arroy vector
+//! index. A batch of changes, their vectors and the rebuilt index land in
+//! one write transaction, so a crash never leaves a vector without its photo
+//! or the reverse.
 
 mod dump;
 mod error;
+mod keys;
+mod write;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,13 +18,12 @@ use arroy::internals::{KeyCodec, NodeCodec};
 use arroy::{Reader, Writer};
 use heed::byteorder::BigEndian;
 use heed::types::{Bytes, SerdeJson, Str, U32};
-use heed::{CommitOrAbort, Env, EnvOpenOptions, RwTxn, WithoutTls};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use heed::{CommitOrAbort, Env, EnvOpenOptions, RoTxn, WithoutTls};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
+use keys::{folder_prefix, path_key, plain_path};
 
 /// On-disk layout version; bumped whenever an older build could misread it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -57,6 +59,12 @@ pub struct Photo {
     pub size: u64,
     /// Width and height after EXIF orientation.
     pub dimensions: (u32, u32),
+    /// Image format, lower case (`jpeg`, `png`, ...).
+    pub format: String,
+    /// EXIF capture time, `YYYY-MM-DDTHH:MM:SS` in the camera's local time.
+    pub captured: Option<String>,
+    /// Modification time of the file when the content was first read.
+    pub modified: SystemTime,
 }
 
 /// A photo ready to be written: its content, where it is, and its vector.
@@ -68,12 +76,52 @@ pub struct Embedded {
     pub path: PathBuf,
     /// Its size in bytes.
     pub size: u64,
-    /// Width and height.
-    pub dimensions: (u32, u32),
     /// The file's modification time when it was read.
     pub modified: SystemTime,
+    /// Width and height.
+    pub dimensions: (u32, u32),
+    /// Image format, lower case.
+    pub format: String,
+    /// EXIF capture time, if any.
+    pub captured: Option<String>,
     /// Its embedding under the store's model.
     pub vector: Vec<f32>,
+}
+
+/// A file that could not be indexed, and why. Kept until the file changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The file (or folder, for a walk error).
+    pub path: PathBuf,
+    /// Its size when it failed, if it could be read.
+    pub size: Option<u64>,
+    /// Its modification time when it failed, if it could be read.
+    pub modified: Option<SystemTime>,
+    /// What went wrong, for a person.
+    pub reason: String,
+}
+
+/// One change to the library, as the indexer sends them to the writer.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// New content, with its vector.
+    Embedded(Embedded),
+    /// Content the store already has a vector for, found at `path` (a copy,
+    /// a move, a rename, or a touched file): no embedding needed.
+    Known {
+        /// blake3 of the bytes.
+        hash: [u8; 32],
+        /// Where it was found.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// Its modification time.
+        modified: SystemTime,
+    },
+    /// A file that could not be indexed.
+    Failed(Failure),
+    /// A path that no longer exists.
+    Removed(PathBuf),
 }
 
 /// What the store remembers about a path: its photo, and the file's size
@@ -87,6 +135,18 @@ pub struct PathEntry {
     pub size: u64,
     /// Modification time then.
     pub modified: SystemTime,
+    /// The full path, when it is too long to be its own key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    long: Option<PathBuf>,
+}
+
+/// A folder the library indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Root {
+    /// The folder, absolute.
+    pub path: PathBuf,
+    /// When it was added.
+    pub added: SystemTime,
 }
 
 /// A nearest-neighbour result.
@@ -98,10 +158,36 @@ pub struct Neighbour {
     pub score: f32,
 }
 
+/// Counts for `photofind status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    /// Distinct photos (contents).
+    pub photos: u64,
+    /// Paths that hold them.
+    pub paths: u64,
+    /// Files recorded as failed.
+    pub errors: u64,
+    /// Each model in the library and how many vectors it has.
+    pub models: Vec<ModelStats>,
+    /// Bytes the index takes on disk.
+    pub disk_bytes: u64,
+}
+
+/// One model's share of the index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelStats {
+    /// The model id.
+    pub id: String,
+    /// Its vector length.
+    pub dims: usize,
+    /// Photos embedded with it.
+    pub vectors: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Meta {
     schema: u32,
-    /// Each model's arroy index number.
+    /// Each model's arroy index number and dims.
     models: BTreeMap<String, (u16, usize)>,
     next_id: PhotoId,
 }
@@ -109,38 +195,44 @@ struct Meta {
 type PhotoDb = heed::Database<'static, U32<BigEndian>, SerdeJson<Photo>>;
 type HashDb = heed::Database<'static, Bytes, U32<BigEndian>>;
 type PathDb = heed::Database<'static, Bytes, SerdeJson<PathEntry>>;
+type ErrorDb = heed::Database<'static, Bytes, SerdeJson<Failure>>;
+type RootDb = heed::Database<'static, Bytes, SerdeJson<Root>>;
 
-/// The open index of one library, bound to one model.
+/// The open index of one library. Opened with a model, it reads and writes
+/// that model's vectors; without one, it serves metadata only.
 pub struct Store {
     env: Env<WithoutTls>,
     meta: heed::Database<'static, Str, SerdeJson<Meta>>,
     photos: PhotoDb,
     hashes: HashDb,
     paths: PathDb,
+    errors: ErrorDb,
+    roots: RootDb,
     vectors: arroy::Database<'static, Cosine>,
-    model: ModelKey,
-    index: u16,
+    model: Option<(ModelKey, u16)>,
     dir: PathBuf,
 }
 
 const META_KEY: &str = "library";
 
 impl Store {
-    /// Opens (or creates) the store in `dir` for `model`. A store whose
-    /// schema is newer, or that holds this model's vectors at other dims, is
-    /// refused rather than misread.
-    pub fn open(dir: &Path, model: &ModelKey) -> Result<Self> {
+    /// Opens (or creates) the store in `dir`, for `model`'s vectors when
+    /// given. A store whose schema is another version, or that holds this
+    /// model's vectors at other dims, is refused rather than misread.
+    pub fn open(dir: &Path, model: Option<&ModelKey>) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
         let env = open_env(dir)?;
         env.clear_stale_readers()?;
         let wtxn = env.write_txn()?;
-        let (meta, photos, hashes, paths, vectors) = env
+        let (meta, photos, hashes, paths, errors, roots, vectors) = env
             .create_databases_and_commit(wtxn, |dbo, wtxn| -> heed::Result<_> {
                 Ok(CommitOrAbort::<_, ()>::Commit((
                     dbo.create_database(wtxn, Some("meta"))?,
                     dbo.create_database(wtxn, Some("photos"))?,
                     dbo.create_database(wtxn, Some("hashes"))?,
                     dbo.create_database(wtxn, Some("paths"))?,
+                    dbo.create_database(wtxn, Some("errors"))?,
+                    dbo.create_database(wtxn, Some("roots"))?,
                     dbo.create_database::<KeyCodec, NodeCodec<Cosine>>(wtxn, Some("vectors"))?,
                 )))
             })?
@@ -151,17 +243,19 @@ impl Store {
             photos,
             hashes,
             paths,
+            errors,
+            roots,
             vectors,
-            model: model.clone(),
-            index: 0,
+            model: None,
             dir: dir.to_owned(),
         };
-        store.index = store.register_model(model)?;
+        let index = store.register_model(model)?;
+        store.model = model.cloned().zip(index);
         Ok(store)
     }
 
-    /// Checks the schema and finds or assigns this model's index.
-    fn register_model(&self, model: &ModelKey) -> Result<u16> {
+    /// Checks the schema and finds or assigns the model's index.
+    fn register_model(&self, model: Option<&ModelKey>) -> Result<Option<u16>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.unwrap_or(Meta {
             schema: SCHEMA_VERSION,
@@ -175,16 +269,23 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        let index = match meta.models.get(&model.id) {
-            Some(&(_, dims)) if dims != model.dims => {
-                return Err(Error::ModelDims { model: model.id.clone(), stored: dims, given: model.dims });
-            }
-            Some(&(index, _)) => index,
-            None => {
-                let index = u16::try_from(meta.models.len()).map_err(|_| Error::TooManyModels)?;
-                meta.models.insert(model.id.clone(), (index, model.dims));
-                index
-            }
+        let index = match model {
+            None => None,
+            Some(model) => Some(match meta.models.get(&model.id) {
+                Some(&(_, dims)) if dims != model.dims => {
+                    return Err(Error::ModelDims {
+                        model: model.id.clone(),
+                        stored: dims,
+                        given: model.dims,
+                    });
+                }
+                Some(&(index, _)) => index,
+                None => {
+                    let index = u16::try_from(meta.models.len()).map_err(|_| Error::TooManyModels)?;
+                    meta.models.insert(model.id.clone(), (index, model.dims));
+                    index
+                }
+            }),
         };
         self.meta.put(&mut wtxn, META_KEY, &meta)?;
         wtxn.commit()?;
@@ -192,72 +293,23 @@ impl Store {
     }
 
     /// The model this store was opened for.
-    pub fn model(&self) -> &ModelKey {
-        &self.model
+    pub fn model(&self) -> Option<&ModelKey> {
+        self.model.as_ref().map(|(key, _)| key)
     }
 
-    /// Writes a batch in one transaction: metadata, vectors and the rebuilt
-    /// index commit together or not at all. Bytes already in the store keep
-    /// their id and vector and gain the new path. Returns each photo's id.
-    /// `seed` drives arroy's random tree splits: fixed, the build is
-    /// reproducible.
-    pub fn commit_batch(&self, batch: &[Embedded], seed: u64) -> Result<Vec<PhotoId>> {
-        let mut wtxn = self.env.write_txn()?;
-        let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
-        let writer = self.writer();
-        let mut ids = Vec::with_capacity(batch.len());
-        for photo in batch {
-            ids.push(self.put_photo(&mut wtxn, &mut meta, &writer, photo)?);
-        }
-        self.meta.put(&mut wtxn, META_KEY, &meta)?;
-        writer.builder(&mut StdRng::seed_from_u64(seed)).n_trees(N_TREES).build(&mut wtxn)?;
-        wtxn.commit()?;
-        Ok(ids)
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    fn writer(&self) -> Writer<Cosine> {
-        let mut writer = Writer::new(self.vectors, self.index, self.model.dims);
+    fn bound(&self) -> Result<(&ModelKey, u16)> {
+        self.model.as_ref().map(|(key, index)| (key, *index)).ok_or(Error::NoModel)
+    }
+
+    fn writer_for(&self, index: u16, dims: usize) -> Writer<Cosine> {
+        let mut writer = Writer::new(self.vectors, index, dims);
         writer.set_tmpdir(self.dir.clone());
         writer
-    }
-
-    fn put_photo(
-        &self,
-        wtxn: &mut RwTxn,
-        meta: &mut Meta,
-        writer: &Writer<Cosine>,
-        new: &Embedded,
-    ) -> Result<PhotoId> {
-        if new.vector.len() != self.model.dims {
-            return Err(Error::VectorDims {
-                path: new.path.clone(),
-                expected: self.model.dims,
-                received: new.vector.len(),
-            });
-        }
-        let id = match self.hashes.get(wtxn, &new.hash)? {
-            Some(id) => id,
-            None => {
-                let id = meta.next_id;
-                meta.next_id = id.checked_add(1).ok_or(Error::TooManyPhotos)?;
-                self.hashes.put(wtxn, &new.hash, &id)?;
-                id
-            }
-        };
-        let mut photo = self.photos.get(wtxn, &id)?.unwrap_or_else(|| Photo {
-            hash: hex(&new.hash),
-            paths: Vec::new(),
-            size: new.size,
-            dimensions: new.dimensions,
-        });
-        if !photo.paths.contains(&new.path) {
-            photo.paths.push(new.path.clone());
-        }
-        self.photos.put(wtxn, &id, &photo)?;
-        let entry = PathEntry { id, size: new.size, modified: new.modified };
-        self.paths.put(wtxn, path_key(&new.path), &entry)?;
-        writer.add_item(wtxn, id, &new.vector)?;
-        Ok(id)
     }
 
     /// The `k` photos nearest to `query`, best first, among `candidates`
@@ -268,15 +320,12 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
-        if query.len() != self.model.dims {
-            return Err(Error::QueryDims { expected: self.model.dims, received: query.len() });
+        let (model, index) = self.bound()?;
+        if query.len() != model.dims {
+            return Err(Error::QueryDims { expected: model.dims, received: query.len() });
         }
         let rtxn = self.env.read_txn()?;
-        let reader = match Reader::<Cosine>::open(&rtxn, self.index, self.vectors) {
-            Ok(reader) => reader,
-            Err(arroy::Error::MissingMetadata(_)) => return Ok(Vec::new()),
-            Err(err) => return Err(err.into()),
-        };
+        let Some(reader) = self.reader(&rtxn, index)? else { return Ok(Vec::new()) };
         let mut search = reader.nns(k);
         if let Some(candidates) = candidates {
             search.candidates(candidates);
@@ -286,28 +335,178 @@ impl Store {
         Ok(hits.into_iter().map(|(id, distance)| Neighbour { id, score: 1.0 - 2.0 * distance }).collect())
     }
 
+    fn reader<'t>(&self, rtxn: &'t RoTxn<WithoutTls>, index: u16) -> Result<Option<Reader<'t, Cosine>>> {
+        match Reader::<Cosine>::open(rtxn, index, self.vectors) {
+            Ok(reader) => Ok(Some(reader)),
+            Err(arroy::Error::MissingMetadata(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Up to `n` stored vectors, spread evenly over the photos (among
+    /// `candidates` when given): a sample of the library for judging how a
+    /// query scores against photos in general.
+    pub fn sample_vectors(&self, n: usize, candidates: Option<&RoaringBitmap>) -> Result<Vec<Vec<f32>>> {
+        let (_, index) = self.bound()?;
+        let rtxn = self.env.read_txn()?;
+        let Some(reader) = self.reader(&rtxn, index)? else { return Ok(Vec::new()) };
+        let mut ids = reader.item_ids().clone();
+        if let Some(candidates) = candidates {
+            ids &= candidates;
+        }
+        let len = ids.len();
+        let take = (n as u64).min(len);
+        let mut sample = Vec::with_capacity(take as usize);
+        for i in 0..take {
+            let Some(id) = ids.select((i * len / take) as u32) else { continue };
+            if let Some(vector) = reader.item_vector(&rtxn, id)? {
+                sample.push(vector);
+            }
+        }
+        Ok(sample)
+    }
+
     /// A photo's metadata.
     pub fn photo(&self, id: PhotoId) -> Result<Option<Photo>> {
         let rtxn = self.env.read_txn()?;
         Ok(self.photos.get(&rtxn, &id)?)
     }
 
+    /// The photo with these bytes, if the store has it.
+    pub fn id_of(&self, hash: &[u8; 32]) -> Result<Option<PhotoId>> {
+        let rtxn = self.env.read_txn()?;
+        Ok(self.hashes.get(&rtxn, hash)?)
+    }
+
     /// What was last read at `path`.
     pub fn path_entry(&self, path: &Path) -> Result<Option<PathEntry>> {
         let rtxn = self.env.read_txn()?;
-        Ok(self.paths.get(&rtxn, path_key(path))?)
+        Ok(self.paths.get(&rtxn, &path_key(path))?)
     }
 
-    /// Whether `path` was read with this size and modification time, so it
-    /// need not be read again.
+    /// Whether `path` was read with this size and modification time and
+    /// has a vector under this store's model, so it need not be read again.
     pub fn unchanged(&self, path: &Path, size: u64, modified: SystemTime) -> Result<bool> {
-        Ok(self.path_entry(path)?.is_some_and(|e| e.size == size && e.modified == modified))
+        let entry = self.path_entry(path)?;
+        match entry {
+            Some(e) if e.size == size && e.modified == modified => self.has_vector(e.id),
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether the photo has a vector under this store's model.
+    pub fn has_vector(&self, id: PhotoId) -> Result<bool> {
+        let (model, index) = self.bound()?;
+        let rtxn = self.env.read_txn()?;
+        Ok(self.writer_for(index, model.dims).contains_item(&rtxn, id)?)
     }
 
     /// A photo's stored vector under this store's model.
     pub fn vector(&self, id: PhotoId) -> Result<Option<Vec<f32>>> {
+        let (model, index) = self.bound()?;
         let rtxn = self.env.read_txn()?;
-        Ok(self.writer().item_vector(&rtxn, id)?)
+        Ok(self.writer_for(index, model.dims).item_vector(&rtxn, id)?)
+    }
+
+    /// The failure recorded for `path`, if any.
+    pub fn failure(&self, path: &Path) -> Result<Option<Failure>> {
+        let rtxn = self.env.read_txn()?;
+        Ok(self.errors.get(&rtxn, &path_key(path))?)
+    }
+
+    /// Every recorded failure, by path.
+    pub fn failures(&self) -> Result<Vec<Failure>> {
+        let rtxn = self.env.read_txn()?;
+        let mut all = Vec::new();
+        for entry in self.errors.iter(&rtxn)? {
+            all.push(entry?.1);
+        }
+        Ok(all)
+    }
+
+    /// The library's roots, by path.
+    pub fn roots(&self) -> Result<Vec<Root>> {
+        let rtxn = self.env.read_txn()?;
+        let mut all = Vec::new();
+        for entry in self.roots.iter(&rtxn)? {
+            all.push(entry?.1);
+        }
+        Ok(all)
+    }
+
+    /// Calls `visit` with every indexed path inside `folder` and its entry.
+    /// Stops at the first error `visit` returns.
+    pub fn for_each_path_in<E: From<Error>>(
+        &self,
+        folder: &Path,
+        mut visit: impl FnMut(&Path, &PathEntry) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let rtxn = self.env.read_txn().map_err(Error::from)?;
+        let prefix = folder_prefix(folder);
+        for entry in self.paths.prefix_iter(&rtxn, &prefix).map_err(Error::from)? {
+            let (key, entry) = entry.map_err(Error::from)?;
+            let Some(path) = entry.long.clone().or_else(|| plain_path(key)) else { continue };
+            if path.starts_with(folder) {
+                visit(&path, &entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every recorded failure inside `folder`.
+    pub fn failures_in(&self, folder: &Path) -> Result<Vec<Failure>> {
+        let rtxn = self.env.read_txn()?;
+        let prefix = folder_prefix(folder);
+        let mut found = Vec::new();
+        for entry in self.errors.prefix_iter(&rtxn, &prefix)? {
+            let (_, failure) = entry?;
+            if failure.path.starts_with(folder) {
+                found.push(failure);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The photos with a path inside `folder`.
+    pub fn ids_in(&self, folder: &Path) -> Result<RoaringBitmap> {
+        let mut ids = RoaringBitmap::new();
+        self.for_each_path_in::<Error>(folder, |_, entry| {
+            ids.insert(entry.id);
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// The photos whose metadata satisfies `keep`.
+    pub fn ids_where(&self, mut keep: impl FnMut(&Photo) -> bool) -> Result<RoaringBitmap> {
+        let rtxn = self.env.read_txn()?;
+        let mut ids = RoaringBitmap::new();
+        for entry in self.photos.iter(&rtxn)? {
+            let (id, photo) = entry?;
+            if keep(&photo) {
+                ids.insert(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Counts for `photofind status`.
+    pub fn stats(&self) -> Result<Stats> {
+        let rtxn = self.env.read_txn()?;
+        let meta = self.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        let mut models = Vec::new();
+        for (id, &(index, dims)) in &meta.models {
+            let vectors = self.reader(&rtxn, index)?.map_or(0, |r| r.n_items());
+            models.push(ModelStats { id: id.clone(), dims, vectors });
+        }
+        let disk_bytes = std::fs::metadata(self.dir.join("data.mdb")).map_or(0, |m| m.len());
+        Ok(Stats {
+            photos: self.photos.len(&rtxn)?,
+            paths: self.paths.len(&rtxn)?,
+            errors: self.errors.len(&rtxn)?,
+            models,
+            disk_bytes,
+        })
     }
 }
 
@@ -321,10 +520,17 @@ fn open_env(dir: &Path) -> Result<Env<WithoutTls>> {
     Ok(env?)
 }
 
-fn path_key(path: &Path) -> &[u8] {
-    path.as_os_str().as_encoded_bytes()
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }

@@ -1,0 +1,104 @@
+//! A library: the index in a data directory, the folders it covers, and
+//! the operations the CLI and the desktop app both drive.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::store::{ModelKey, Store};
+use crate::{Embedder, index, search};
+
+/// Why a library operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The index failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// A root to add is not a folder.
+    #[error("{}: not a folder ({reason})", path.display())]
+    NotAFolder {
+        /// What was given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A root to remove is not one.
+    #[error("{}: not a root of this library (see `photofind roots list`)", path.display())]
+    NotARoot {
+        /// What was given.
+        path: PathBuf,
+    },
+}
+
+/// Where photofind keeps its data when not told: `$XDG_DATA_HOME/photofind`
+/// (`~/.local/share/photofind`) on Linux, the platform's equivalent elsewhere.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "photofind").map(|dirs| dirs.data_dir().to_owned())
+}
+
+/// An open library.
+pub struct Library {
+    store: Store,
+}
+
+impl Library {
+    /// Opens the library in `data_dir` (its index lives in `data_dir/index`),
+    /// bound to `model` for indexing and search when given.
+    pub fn open(data_dir: &Path, model: Option<&ModelKey>) -> Result<Self, Error> {
+        Ok(Self { store: Store::open(&data_dir.join("index"), model)? })
+    }
+
+    /// The index.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Adds a folder as a root (made absolute, symlinks resolved). Returns
+    /// the root as stored and whether it is new.
+    pub fn add_root(&self, path: &Path) -> Result<(PathBuf, bool), Error> {
+        let not_folder = |reason: String| Error::NotAFolder { path: path.to_owned(), reason };
+        let root = std::fs::canonicalize(path).map_err(|e| not_folder(e.to_string()))?;
+        if !root.is_dir() {
+            return Err(not_folder("it is a file".into()));
+        }
+        let added = self.store.add_root(&root)?;
+        Ok((root, added))
+    }
+
+    /// Removes a root and the photos only it held. Returns how many paths
+    /// left the index.
+    pub fn remove_root(&self, path: &Path) -> Result<usize, Error> {
+        let root = std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_default();
+        for candidate in [root.as_path(), path] {
+            if let Some(removed) = self.store.remove_root(candidate, index::Options::default().seed)? {
+                return Ok(removed);
+            }
+        }
+        Err(Error::NotARoot { path: path.to_owned() })
+    }
+
+    /// The roots, by path.
+    pub fn roots(&self) -> Result<Vec<PathBuf>, Error> {
+        Ok(self.store.roots()?.into_iter().map(|r| r.path).collect())
+    }
+
+    /// Indexes every root (see [`index::run`]).
+    pub fn index(
+        &self,
+        embedder: &dyn Embedder,
+        options: &index::Options,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(index::Event),
+    ) -> Result<index::Summary, index::Error> {
+        let roots = self.store.roots()?.into_iter().map(|r| r.path).collect::<Vec<_>>();
+        index::run(&self.store, embedder, &roots, options, cancel, on_event)
+    }
+
+    /// Runs a query (see [`search::run`]).
+    pub fn search(
+        &self,
+        embedder: &dyn Embedder,
+        query: &search::Query,
+    ) -> Result<search::Results, search::Error> {
+        search::run(&self.store, embedder, query)
+    }
+}

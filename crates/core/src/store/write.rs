@@ -1,0 +1,234 @@
+//! Writing: every change of a batch, the vectors and the rebuilt arroy
+//! indexes in one transaction.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use heed::RwTxn;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::keys::{is_long, path_key};
+use super::{
+    Change, Embedded, Error, META_KEY, Meta, N_TREES, PathEntry, Photo, PhotoId, Result, Root, Store, hex,
+    unhex,
+};
+
+/// Which arroy indexes a transaction changed, so only those are rebuilt.
+#[derive(Default)]
+struct Dirty(BTreeSet<u16>);
+
+impl Store {
+    /// Applies a batch of changes in one transaction: metadata, vectors and
+    /// the rebuilt indexes commit together or not at all. Bytes already in
+    /// the store keep their id and vector and gain the new path. Returns the
+    /// photo each change now points to (`None` for failures and removals).
+    /// `seed` drives arroy's random tree splits: fixed, the build is
+    /// reproducible.
+    pub fn commit(&self, changes: &[Change], seed: u64) -> Result<Vec<Option<PhotoId>>> {
+        let mut wtxn = self.env.write_txn()?;
+        let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        let mut dirty = Dirty::default();
+        let mut ids = Vec::with_capacity(changes.len());
+        for change in changes {
+            ids.push(self.apply(&mut wtxn, &mut meta, &mut dirty, change)?);
+        }
+        self.meta.put(&mut wtxn, META_KEY, &meta)?;
+        self.build(&mut wtxn, &meta, &dirty, seed)?;
+        wtxn.commit()?;
+        Ok(ids)
+    }
+
+    fn apply(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &mut Meta,
+        dirty: &mut Dirty,
+        change: &Change,
+    ) -> Result<Option<PhotoId>> {
+        match change {
+            Change::Embedded(new) => self.put_embedded(wtxn, meta, dirty, new).map(Some),
+            Change::Known { hash, path, size, modified } => {
+                let Some(id) = self.hashes.get(wtxn, hash)? else { return Ok(None) };
+                self.attach(wtxn, meta, dirty, id, path, *size, *modified)?;
+                Ok(Some(id))
+            }
+            Change::Failed(failure) => {
+                self.forget_path(wtxn, meta, dirty, &failure.path)?;
+                self.errors.put(wtxn, &path_key(&failure.path), failure)?;
+                Ok(None)
+            }
+            Change::Removed(path) => {
+                self.forget_path(wtxn, meta, dirty, path)?;
+                self.errors.delete(wtxn, &path_key(path))?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn put_embedded(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &mut Meta,
+        dirty: &mut Dirty,
+        new: &Embedded,
+    ) -> Result<PhotoId> {
+        let (model, index) = self.bound()?;
+        if new.vector.len() != model.dims {
+            return Err(Error::VectorDims {
+                path: new.path.clone(),
+                expected: model.dims,
+                received: new.vector.len(),
+            });
+        }
+        let id = match self.hashes.get(wtxn, &new.hash)? {
+            Some(id) => id,
+            None => {
+                let id = meta.next_id;
+                meta.next_id = id.checked_add(1).ok_or(Error::TooManyPhotos)?;
+                self.hashes.put(wtxn, &new.hash, &id)?;
+                let photo = Photo {
+                    hash: hex(&new.hash),
+                    paths: Vec::new(),
+                    size: new.size,
+                    dimensions: new.dimensions,
+                    format: new.format.clone(),
+                    captured: new.captured.clone(),
+                    modified: new.modified,
+                };
+                self.photos.put(wtxn, &id, &photo)?;
+                id
+            }
+        };
+        self.writer_for(index, model.dims).add_item(wtxn, id, &new.vector)?;
+        dirty.0.insert(index);
+        self.attach(wtxn, meta, dirty, id, &new.path, new.size, new.modified)?;
+        Ok(id)
+    }
+
+    /// Points `path` at photo `id`, detaching it from what it held before.
+    #[allow(clippy::too_many_arguments)]
+    fn attach(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &Meta,
+        dirty: &mut Dirty,
+        id: PhotoId,
+        path: &Path,
+        size: u64,
+        modified: SystemTime,
+    ) -> Result<()> {
+        let key = path_key(path);
+        if let Some(old) = self.paths.get(wtxn, &key)?
+            && old.id != id
+        {
+            self.detach(wtxn, meta, dirty, old.id, path)?;
+        }
+        let mut photo = self.photos.get(wtxn, &id)?.ok_or(Error::MissingPhoto(id))?;
+        if !photo.paths.iter().any(|p| p == path) {
+            photo.paths.push(path.to_owned());
+            self.photos.put(wtxn, &id, &photo)?;
+        }
+        let long = is_long(path).then(|| path.to_owned());
+        self.paths.put(wtxn, &key, &PathEntry { id, size, modified, long })?;
+        self.errors.delete(wtxn, &key)?;
+        Ok(())
+    }
+
+    /// Drops `path` from the index, and its photo when no path is left.
+    fn forget_path(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &mut Dirty, path: &Path) -> Result<()> {
+        let key = path_key(path);
+        if let Some(old) = self.paths.get(wtxn, &key)? {
+            self.paths.delete(wtxn, &key)?;
+            self.detach(wtxn, meta, dirty, old.id, path)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `path` from photo `id`; a photo left with no path leaves the
+    /// store with its vectors under every model.
+    fn detach(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &Meta,
+        dirty: &mut Dirty,
+        id: PhotoId,
+        path: &Path,
+    ) -> Result<()> {
+        let Some(mut photo) = self.photos.get(wtxn, &id)? else { return Ok(()) };
+        photo.paths.retain(|p| p != path);
+        if !photo.paths.is_empty() {
+            self.photos.put(wtxn, &id, &photo)?;
+            return Ok(());
+        }
+        self.photos.delete(wtxn, &id)?;
+        if let Some(hash) = unhex(&photo.hash) {
+            self.hashes.delete(wtxn, &hash)?;
+        }
+        for &(index, dims) in meta.models.values() {
+            if self.writer_for(index, dims).del_item(wtxn, id)? {
+                dirty.0.insert(index);
+            }
+        }
+        Ok(())
+    }
+
+    fn build(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &Dirty, seed: u64) -> Result<()> {
+        for &(index, dims) in meta.models.values() {
+            if dirty.0.contains(&index) {
+                let writer = self.writer_for(index, dims);
+                writer.builder(&mut StdRng::seed_from_u64(seed)).n_trees(N_TREES).build(wtxn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a root folder (kept as given: the caller makes it absolute).
+    /// Returns false when it was already a root.
+    pub fn add_root(&self, path: &Path) -> Result<bool> {
+        let mut wtxn = self.env.write_txn()?;
+        let key = path_key(path);
+        if self.roots.get(&wtxn, &key)?.is_some() {
+            return Ok(false);
+        }
+        let root = Root { path: path.to_owned(), added: SystemTime::now() };
+        self.roots.put(&mut wtxn, &key, &root)?;
+        wtxn.commit()?;
+        Ok(true)
+    }
+
+    /// Removes a root and, in the same transaction, every path under it that
+    /// no other root holds. Returns how many paths left the index, or `None`
+    /// when it was not a root.
+    pub fn remove_root(&self, path: &Path, seed: u64) -> Result<Option<usize>> {
+        let roots = self.roots()?;
+        if !roots.iter().any(|r| r.path == path) {
+            return Ok(None);
+        }
+        let others: Vec<PathBuf> = roots.into_iter().map(|r| r.path).filter(|p| p != path).collect();
+        let held_elsewhere = |p: &Path| others.iter().any(|root| p.starts_with(root));
+        let mut gone = Vec::new();
+        self.for_each_path_in::<Error>(path, |p, _| {
+            if !held_elsewhere(p) {
+                gone.push(Change::Removed(p.to_owned()));
+            }
+            Ok(())
+        })?;
+        for failure in self.failures_in(path)? {
+            if !held_elsewhere(&failure.path) {
+                gone.push(Change::Removed(failure.path));
+            }
+        }
+        let mut wtxn = self.env.write_txn()?;
+        let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        let mut dirty = Dirty::default();
+        for change in &gone {
+            self.apply(&mut wtxn, &mut meta, &mut dirty, change)?;
+        }
+        self.roots.delete(&mut wtxn, &path_key(path))?;
+        self.build(&mut wtxn, &meta, &dirty, seed)?;
+        wtxn.commit()?;
+        Ok(Some(gone.len()))
+    }
+}
