@@ -30,6 +30,8 @@ use crate::{EmbedError, Embedder, Embedding};
 pub const BACKGROUND_SAMPLE: usize = 2000;
 /// Fewer photos than this: hits are not judged.
 pub const MIN_BACKGROUND: usize = 8;
+/// A score this high means the same picture (a copy, a re-encode).
+pub const SAME_PICTURE: f32 = 0.99;
 /// Chance that the best of the unrelated photos passes the bar.
 const FALSE_ALARM: f64 = 0.01;
 
@@ -193,7 +195,8 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
     for hit in hits {
         let Some(photo) = store.photo(hit.id)? else { continue };
         let z = background.as_ref().map(|b| b.z(hit.score));
-        out.push(to_hit(hit.id, hit.score, z, z.map(|z| z >= threshold), photo));
+        let good = z.map(|z| z >= threshold || hit.score >= SAME_PICTURE);
+        out.push(to_hit(hit.id, hit.score, z, good, photo));
     }
     let good_match = background.as_ref().map(|_| out.iter().any(|h| h.good == Some(true)));
     Ok(Results { hits: out, good_match, threshold_z: threshold, candidates: total })

@@ -1,0 +1,129 @@
+//! `photofind index`: add roots and index them, with a progress bar (or
+//! JSON event lines with --json). Ctrl-C stops after committing what was
+//! embedded; the next run goes on from there.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use photofind_core::index::{Event, Options, Progress, Summary};
+
+use crate::{Common, Outcome};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// Print one JSON object per event on stdout (progress, failed,
+    /// committed, removed, root_missing), then a summary object.
+    #[arg(long)]
+    json: bool,
+    /// Photos per commit: fewer means less lost work on a crash, more
+    /// means faster indexing.
+    #[arg(long, default_value_t = Options::default().commit_every, value_name = "N")]
+    commit_every: usize,
+    /// Folders to add as roots before indexing; with none, every root is indexed.
+    folders: Vec<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<Outcome> {
+    let (library, clip) = args.common.library_with_model()?;
+    for folder in &args.folders {
+        library.add_root(folder)?;
+    }
+    if library.roots()?.is_empty() {
+        anyhow::bail!("the library has no folders: run `photofind index FOLDER...`");
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("cannot catch Ctrl-C")?;
+    let options = Options { commit_every: args.commit_every.max(1), ..Options::default() };
+    let mut view = View::new(args.json);
+    let summary = library.index(&clip, &options, &cancel, &mut |event| view.show(&event))?;
+    view.finish(&summary)?;
+    Ok(if summary.progress.failed > 0 { Outcome::SomeFailed } else { Outcome::Done })
+}
+
+/// Draws events for a person (a bar on stderr) or a program (JSON lines).
+struct View {
+    json: bool,
+    bar: ProgressBar,
+}
+
+impl View {
+    fn new(json: bool) -> Self {
+        let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        bar.set_draw_target(if json { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} photos  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { json, bar }
+    }
+
+    fn show(&mut self, event: &Event) {
+        if self.json {
+            if let Ok(line) = serde_json::to_string(event) {
+                // A closed stdout (a pipe to `head`) must not stop the run.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+            }
+            return;
+        }
+        match event {
+            Event::Progress(p) => self.progress(p),
+            Event::Failed(f) => self.bar.println(format!("skipped {}: {}", f.path.display(), f.reason)),
+            Event::RootMissing { root } => self.bar.println(format!(
+                "{} is not there (unplugged?): its photos stay in the index as they were",
+                root.display()
+            )),
+            Event::Committed { .. } | Event::Removed { .. } => {}
+        }
+    }
+
+    fn progress(&self, p: &Progress) {
+        self.bar.set_length(p.total);
+        self.bar.set_position(p.done);
+        let eta = p.eta_seconds.map_or_else(|| "scanning…".to_owned(), |s| format!("ETA {}", duration(s)));
+        let name = p.current.as_ref().and_then(|c| c.file_name()).map(|n| n.to_string_lossy().into_owned());
+        self.bar.set_message(format!("{:.1}/s  {eta}  {}", p.per_second, name.unwrap_or_default()));
+    }
+
+    fn finish(&self, summary: &Summary) -> Result<()> {
+        self.bar.finish_and_clear();
+        if self.json {
+            let line = serde_json::json!({ "event": "summary", "summary": summary });
+            println!("{line}");
+            return Ok(());
+        }
+        let p = &summary.progress;
+        eprintln!(
+            "{} embedded, {} reused (moved or copied), {} unchanged, {} failed, {} removed in {}{}",
+            p.embedded,
+            p.reused,
+            p.unchanged,
+            p.failed,
+            summary.removed,
+            duration(summary.seconds),
+            if summary.cancelled { " (cancelled: run again to go on)" } else { "" }
+        );
+        if p.failed > 0 {
+            eprintln!("see `photofind status --errors` for the files that failed");
+        }
+        Ok(())
+    }
+}
+
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}

@@ -1,0 +1,45 @@
+//! Opening the library and the model the way every subcommand does.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use photofind_clip::Clip;
+use photofind_core::store::ModelKey;
+use photofind_core::{Embedder, Library, default_data_dir};
+
+use crate::Common;
+
+const NO_MODEL: &str = "no model: pass --model DIR or set PHOTOFIND_MODEL to a CLIP checkpoint directory \
+     (config.json, model.safetensors, tokenizer.json, preprocessor_config.json)";
+
+impl Common {
+    /// The data directory: --data-dir, PHOTOFIND_DATA_DIR, or the platform default.
+    pub fn data_dir(&self) -> Result<PathBuf> {
+        self.data_dir
+            .clone()
+            .or_else(default_data_dir)
+            .context("no data directory: pass --data-dir DIR or set PHOTOFIND_DATA_DIR")
+    }
+
+    /// Loads the model, or says how to give one.
+    pub fn clip(&self) -> Result<Clip> {
+        let dir = self.model.as_ref().context(NO_MODEL)?;
+        Clip::load(dir).with_context(|| format!("cannot load the model in {}", dir.display()))
+    }
+
+    /// Opens the library without a model (metadata only).
+    pub fn library(&self) -> Result<Library> {
+        open(self.data_dir()?, None)
+    }
+
+    /// Loads the model and opens the library bound to it.
+    pub fn library_with_model(&self) -> Result<(Library, Clip)> {
+        let clip = self.clip()?;
+        let key = ModelKey { id: clip.model_id().to_owned(), dims: clip.dims() };
+        Ok((open(self.data_dir()?, Some(&key))?, clip))
+    }
+}
+
+fn open(dir: PathBuf, model: Option<&ModelKey>) -> Result<Library> {
+    Library::open(&dir, model).with_context(|| format!("cannot open the library in {}", dir.display()))
+}
