@@ -98,7 +98,7 @@ impl View {
         self.bar.finish_and_clear();
         if self.json {
             let line = serde_json::json!({ "event": "summary", "summary": summary });
-            println!("{line}");
+            let _ = writeln!(std::io::stdout(), "{line}");
             return Ok(());
         }
         let p = &summary.progress;
