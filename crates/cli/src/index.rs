@@ -77,12 +77,21 @@ impl View {
         }
         match event {
             Event::Progress(p) => self.progress(p),
-            Event::Failed(f) => self.bar.println(format!("skipped {}: {}", f.path.display(), f.reason)),
-            Event::RootMissing { root } => self.bar.println(format!(
+            Event::Failed(f) => self.say(format!("skipped {}: {}", f.path.display(), f.reason)),
+            Event::RootMissing { root } => self.say(format!(
                 "{} is not there (unplugged?): its photos stay in the index as they were",
                 root.display()
             )),
             Event::Committed { .. } | Event::Removed { .. } => {}
+        }
+    }
+
+    /// A line above the bar; plain stderr when the bar is not drawn (not a terminal).
+    fn say(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
         }
     }
 
