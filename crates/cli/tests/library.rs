@@ -265,6 +265,28 @@ fn an_unplugged_root_keeps_its_photos_until_it_comes_back() {
 }
 
 #[test]
+fn a_root_whose_photos_all_vanish_is_treated_as_unmounted_not_wiped() {
+    let lib = Lib::new();
+    lib.index();
+    let root = lib.root();
+    // The drive is unmounted but its mount point stays: an empty folder.
+    let away = tempfile::tempdir().expect("tempdir");
+    for name in PHOTOS {
+        std::fs::rename(root.join(name), away.path().join(name)).expect("move away");
+    }
+    let events = json_lines(&lib.run(&["index", "--json"]));
+    assert!(events.iter().any(|e| e["event"] == "root_missing"), "{events:?}");
+    assert!(!events.iter().any(|e| e["event"] == "removed"), "{events:?}");
+    assert_eq!(lib.status()["photos"], 8);
+    // One photo really deleted while the rest is there: that one leaves.
+    for name in &PHOTOS[1..] {
+        std::fs::rename(away.path().join(name), root.join(name)).expect("move back");
+    }
+    assert_eq!(lib.index()["removed"], 1);
+    assert_eq!(lib.status()["photos"], 7);
+}
+
+#[test]
 fn filters_choose_the_candidates_before_the_top_k() {
     let lib = Lib::new();
     let root = lib.root();

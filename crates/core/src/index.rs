@@ -63,7 +63,8 @@ pub enum Event {
         /// The files.
         paths: Vec<PathBuf>,
     },
-    /// A root is not there (an unplugged drive?): its photos are kept as they were.
+    /// A root is not there, or every photo in it is gone at once (an
+    /// unplugged drive, an unmounted mount point?): its photos are kept.
     RootMissing {
         /// The root.
         root: PathBuf,
@@ -194,7 +195,7 @@ pub fn run(
     let cancelled = cancel.load(Ordering::Relaxed);
     let mut summary = Summary { cancelled, missing_roots: writer.missing.clone(), ..Summary::default() };
     if !cancelled {
-        summary.removed = sweep(store, roots, &writer.missing, options.seed, on_event)?;
+        summary.removed = sweep(store, roots, &mut summary.missing_roots, options.seed, on_event)?;
     }
     summary.progress = writer.progress(false);
     summary.seconds = started.elapsed().as_secs_f64();
@@ -526,23 +527,35 @@ impl<'a> Writer<'a> {
 
 /// Removes from the index the paths under each present root whose files
 /// are gone. A root that is missing (or vanishes during the sweep) is left
-/// alone: an unplugged drive is not a deletion.
+/// alone: an unplugged drive is not a deletion. Nor is a root where *every*
+/// indexed photo is gone at once: that is an empty mount point whose drive
+/// is not mounted far more often than a deliberate wipe (remove the root to
+/// drop its photos); it is reported as missing.
 fn sweep(
     store: &Store,
     roots: &[PathBuf],
-    missing: &[PathBuf],
+    missing: &mut Vec<PathBuf>,
     seed: u64,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<u64, Error> {
     let mut removed = 0;
-    for root in roots.iter().filter(|r| !missing.contains(r)) {
-        let mut gone = Vec::new();
+    for root in roots {
+        if missing.contains(root) {
+            continue;
+        }
+        let (mut held, mut gone) = (0usize, Vec::new());
         store.for_each_path_in::<crate::store::Error>(root, |path, _| {
+            held += 1;
             if is_gone(path) {
                 gone.push(path.to_owned());
             }
             Ok(())
         })?;
+        if held > 0 && gone.len() == held {
+            on_event(Event::RootMissing { root: root.clone() });
+            missing.push(root.clone());
+            continue;
+        }
         gone.extend(store.failures_in(root)?.into_iter().map(|f| f.path).filter(|p| is_gone(p)));
         if gone.is_empty() || !root.is_dir() {
             continue;
