@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use photofind_clip::Clip;
 use photofind_core::{Embedder, ImageInput, photo};
 use serde::Serialize;
@@ -42,11 +42,7 @@ struct TextLine<'a> {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let dir = args
-        .common
-        .model
-        .context("no model: pass --model DIR or set PHOTOFIND_MODEL to a CLIP checkpoint directory")?;
-    let clip = Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))?;
+    let clip = args.common.clip()?;
     let mut out = Lines { out: BufWriter::new(std::io::stdout().lock()), json: args.json };
     let outcome = if args.texts.is_empty() {
         embed_images(&clip, &args.images, &mut out)?
