@@ -183,12 +183,7 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
     let background = Background::of(&vector, &sample);
     let total = match &candidates {
         Some(c) => c.len(),
-        None => store
-            .stats()?
-            .models
-            .iter()
-            .find(|m| Some(&m.id) == store.model().map(|k| &k.id))
-            .map_or(0, |m| m.vectors),
+        None => store.vector_count()?,
     };
     let threshold = threshold_z(total);
     let mut out = Vec::with_capacity(hits.len());

@@ -366,6 +366,13 @@ impl Store {
         Ok(sample)
     }
 
+    /// How many photos have a vector under this store's model.
+    pub fn vector_count(&self) -> Result<u64> {
+        let (_, index) = self.bound()?;
+        let rtxn = self.env.read_txn()?;
+        Ok(self.reader(&rtxn, index)?.map_or(0, |r| r.n_items()))
+    }
+
     /// A photo's metadata.
     pub fn photo(&self, id: PhotoId) -> Result<Option<Photo>> {
         let rtxn = self.env.read_txn()?;
