@@ -145,7 +145,7 @@ fn failed(path: &str, reason: &str) -> Change {
 }
 
 #[test]
-fn a_move_keeps_the_vector_and_a_photo_with_no_path_left_leaves() {
+fn a_move_keeps_the_vector_and_a_photo_with_no_path_left_is_set_aside() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = filled(dir.path());
     // forest.jpg moved to an album; the beach copy in /backup was deleted,
@@ -189,7 +189,7 @@ fn a_failure_is_recorded_until_the_file_is_indexed() {
 }
 
 #[test]
-fn removing_a_photo_drops_its_vector_under_every_model() {
+fn removing_a_photo_takes_its_vector_out_of_search_under_every_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(filled(dir.path()));
     let other = Store::open(dir.path(), Some(&model("other", 2))).expect("opens");
@@ -204,6 +204,37 @@ fn removing_a_photo_drops_its_vector_under_every_model() {
     let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
     assert_eq!(tiny.vector(2).expect("reads"), None);
     assert_eq!(tiny.nearest(&[0.6, 0.0, 0.8, 0.0], 3, None).expect("searches").len(), 2);
+}
+
+#[test]
+fn an_orphan_found_again_gets_its_vectors_back_under_every_model_until_purged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(filled(dir.path()));
+    let other = Store::open(dir.path(), Some(&model("other", 2))).expect("opens");
+    let mut dusk = embedded(3, "/photos/dusk.jpg", [0.0; 4]);
+    if let Change::Embedded(e) = &mut dusk {
+        e.vector = vec![1.0, 0.0];
+    }
+    other.commit(&[dusk], 42).expect("commits");
+    other.commit(&[Change::Removed("/photos/dusk.jpg".into())], 42).expect("commits");
+    assert!(other.has_vector(2).expect("reads"), "kept aside for the bytes coming back");
+    assert_eq!(other.stats().expect("stats").orphans, 1);
+
+    // The same bytes at a new path: no embedding, both models' vectors return.
+    other.commit(&[known(3, "/photos/moved/dusk.jpg")], 42).expect("commits");
+    assert_eq!(other.vector(2).expect("reads"), Some(vec![1.0, 0.0]));
+    drop(other);
+    let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    assert_eq!(tiny.vector(2).expect("reads").map(|v| v.len()), Some(4));
+    assert_eq!(tiny.stats().expect("stats").orphans, 0);
+
+    // Gone again, then purged: the bytes would need a new embedding.
+    tiny.commit(&[Change::Removed("/photos/moved/dusk.jpg".into())], 42).expect("commits");
+    assert_eq!(tiny.purge_orphans(std::time::Duration::from_secs(3600)).expect("purges"), 0, "too young");
+    assert_eq!(tiny.purge_orphans(std::time::Duration::ZERO).expect("purges"), 1);
+    assert!(!tiny.has_vector(2).expect("reads"));
+    assert_eq!(tiny.photo(2).expect("reads"), None);
+    assert_eq!(tiny.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits"), vec![None]);
 }
 
 #[test]

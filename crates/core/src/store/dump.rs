@@ -17,7 +17,7 @@ impl fmt::Display for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rtxn = self.env.read_txn().map_err(no)?;
         let meta = self.meta.get(&rtxn, META_KEY).map_err(no)?.ok_or(fmt::Error)?;
-        writeln!(f, "schema {}, next id {}", meta.schema, meta.next_id)?;
+        writeln!(f, "schema {}, next id {}, {} embeddings", meta.schema, meta.next_id, meta.embeddings)?;
         for entry in self.roots.iter(&rtxn).map_err(no)? {
             writeln!(f, "root {:?}", entry.map_err(no)?.1.path)?;
         }
@@ -46,6 +46,11 @@ impl fmt::Display for Store {
         for entry in self.errors.iter(&rtxn).map_err(no)? {
             let (_, failure) = entry.map_err(no)?;
             writeln!(f, "error {:?}: {}", failure.path, failure.reason)?;
+        }
+        for entry in self.orphans.iter(&rtxn).map_err(no)? {
+            let (id, orphan) = entry.map_err(no)?;
+            let kept: Vec<u16> = orphan.vectors.iter().map(|(index, _)| *index).collect();
+            writeln!(f, "orphan {id}: vectors kept for indexes {kept:?}")?;
         }
         for (model, &(index, dims)) in &meta.models {
             write!(f, "model {model:?}: index {index}, {dims} dims, ")?;

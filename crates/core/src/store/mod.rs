@@ -167,6 +167,12 @@ pub struct Stats {
     pub paths: u64,
     /// Files recorded as failed.
     pub errors: u64,
+    /// Photos whose files are all gone, kept (without being searchable) so
+    /// they need no model call if the bytes come back; purged after a while.
+    pub orphans: u64,
+    /// Embeddings the model ever computed for this library: renames, moves
+    /// and copies add none.
+    pub embeddings: u64,
     /// Each model in the library and how many vectors it has.
     pub models: Vec<ModelStats>,
     /// Bytes the index takes on disk.
@@ -190,6 +196,21 @@ struct Meta {
     /// Each model's arroy index number and dims.
     models: BTreeMap<String, (u16, usize)>,
     next_id: PhotoId,
+    /// Embeddings the model ever computed for this library (never decreases).
+    #[serde(default)]
+    embeddings: u64,
+}
+
+/// A photo whose last path is gone. Its vectors leave the ANN indexes (so
+/// search never returns it) but are kept here, so the same bytes showing up
+/// again (a move in two steps, a folder moved out and back, a drive
+/// re-plugged after a rescan) need no model call. Purged after a while.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Orphan {
+    /// When its last path went.
+    since: SystemTime,
+    /// Its vector under each model's index.
+    vectors: Vec<(u16, Vec<f32>)>,
 }
 
 type PhotoDb = heed::Database<'static, U32<BigEndian>, SerdeJson<Photo>>;
@@ -197,6 +218,7 @@ type HashDb = heed::Database<'static, Bytes, U32<BigEndian>>;
 type PathDb = heed::Database<'static, Bytes, SerdeJson<PathEntry>>;
 type ErrorDb = heed::Database<'static, Bytes, SerdeJson<Failure>>;
 type RootDb = heed::Database<'static, Bytes, SerdeJson<Root>>;
+type OrphanDb = heed::Database<'static, U32<BigEndian>, SerdeJson<Orphan>>;
 
 /// The open index of one library. Opened with a model, it reads and writes
 /// that model's vectors; without one, it serves metadata only.
@@ -208,6 +230,7 @@ pub struct Store {
     paths: PathDb,
     errors: ErrorDb,
     roots: RootDb,
+    orphans: OrphanDb,
     vectors: arroy::Database<'static, Cosine>,
     model: Option<(ModelKey, u16)>,
     dir: PathBuf,
@@ -224,7 +247,7 @@ impl Store {
         let env = open_env(dir)?;
         env.clear_stale_readers()?;
         let wtxn = env.write_txn()?;
-        let (meta, photos, hashes, paths, errors, roots, vectors) = env
+        let (meta, photos, hashes, paths, errors, roots, orphans, vectors) = env
             .create_databases_and_commit(wtxn, |dbo, wtxn| -> heed::Result<_> {
                 Ok(CommitOrAbort::<_, ()>::Commit((
                     dbo.create_database(wtxn, Some("meta"))?,
@@ -233,6 +256,7 @@ impl Store {
                     dbo.create_database(wtxn, Some("paths"))?,
                     dbo.create_database(wtxn, Some("errors"))?,
                     dbo.create_database(wtxn, Some("roots"))?,
+                    dbo.create_database(wtxn, Some("orphans"))?,
                     dbo.create_database::<KeyCodec, NodeCodec<Cosine>>(wtxn, Some("vectors"))?,
                 )))
             })?
@@ -245,6 +269,7 @@ impl Store {
             paths,
             errors,
             roots,
+            orphans,
             vectors,
             model: None,
             dir: dir.to_owned(),
@@ -261,6 +286,7 @@ impl Store {
             schema: SCHEMA_VERSION,
             models: BTreeMap::new(),
             next_id: 0,
+            embeddings: 0,
         });
         if meta.schema != SCHEMA_VERSION {
             return Err(Error::Schema {
@@ -405,7 +431,11 @@ impl Store {
     pub fn has_vector(&self, id: PhotoId) -> Result<bool> {
         let (model, index) = self.bound()?;
         let rtxn = self.env.read_txn()?;
-        Ok(self.writer_for(index, model.dims).contains_item(&rtxn, id)?)
+        if self.writer_for(index, model.dims).contains_item(&rtxn, id)? {
+            return Ok(true);
+        }
+        let orphan = self.orphans.get(&rtxn, &id)?;
+        Ok(orphan.is_some_and(|o| o.vectors.iter().any(|(i, _)| *i == index)))
     }
 
     /// A photo's stored vector under this store's model.
@@ -507,10 +537,13 @@ impl Store {
             models.push(ModelStats { id: id.clone(), dims, vectors });
         }
         let disk_bytes = std::fs::metadata(self.dir.join("data.mdb")).map_or(0, |m| m.len());
+        let orphans = self.orphans.len(&rtxn)?;
         Ok(Stats {
-            photos: self.photos.len(&rtxn)?,
+            photos: self.photos.len(&rtxn)?.saturating_sub(orphans),
             paths: self.paths.len(&rtxn)?,
             errors: self.errors.len(&rtxn)?,
+            orphans,
+            embeddings: meta.embeddings,
             models,
             disk_bytes,
         })
@@ -519,7 +552,7 @@ impl Store {
 
 fn open_env(dir: &Path) -> Result<Env<WithoutTls>> {
     let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(MAP_SIZE).max_dbs(8);
+    options.map_size(MAP_SIZE).max_dbs(16);
     // SAFETY: LMDB maps the files; only photofind writes them, through this
     // API, and LMDB's own lock file serialises writers across processes.
     #[allow(unsafe_code)]

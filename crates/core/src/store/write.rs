@@ -11,8 +11,8 @@ use rand::rngs::StdRng;
 
 use super::keys::{is_long, path_key};
 use super::{
-    Change, Embedded, Error, META_KEY, Meta, N_TREES, PathEntry, Photo, PhotoId, Result, Root, Store, hex,
-    unhex,
+    Change, Embedded, Error, META_KEY, Meta, N_TREES, Orphan, PathEntry, Photo, PhotoId, Result, Root, Store,
+    hex, unhex,
 };
 
 /// Which arroy indexes a transaction changed, so only those are rebuilt.
@@ -103,6 +103,7 @@ impl Store {
         };
         self.writer_for(index, model.dims).add_item(wtxn, id, &new.vector)?;
         dirty.0.insert(index);
+        meta.embeddings += 1;
         self.attach(wtxn, meta, dirty, id, &new.path, new.size, new.modified)?;
         Ok(id)
     }
@@ -126,6 +127,9 @@ impl Store {
             self.detach(wtxn, meta, dirty, old.id, path)?;
         }
         let mut photo = self.photos.get(wtxn, &id)?.ok_or(Error::MissingPhoto(id))?;
+        if photo.paths.is_empty() {
+            self.adopt(wtxn, meta, dirty, id)?;
+        }
         if !photo.paths.iter().any(|p| p == path) {
             photo.paths.push(path.to_owned());
             self.photos.put(wtxn, &id, &photo)?;
@@ -146,8 +150,8 @@ impl Store {
         Ok(())
     }
 
-    /// Removes `path` from photo `id`; a photo left with no path leaves the
-    /// store with its vectors under every model.
+    /// Removes `path` from photo `id`; a photo left with no path becomes an
+    /// orphan: its vectors leave every index but are kept aside.
     fn detach(
         &self,
         wtxn: &mut RwTxn,
@@ -162,16 +166,59 @@ impl Store {
             self.photos.put(wtxn, &id, &photo)?;
             return Ok(());
         }
-        self.photos.delete(wtxn, &id)?;
-        if let Some(hash) = unhex(&photo.hash) {
-            self.hashes.delete(wtxn, &hash)?;
-        }
+        self.photos.put(wtxn, &id, &photo)?;
+        let mut vectors = Vec::new();
         for &(index, dims) in meta.models.values() {
-            if self.writer_for(index, dims).del_item(wtxn, id)? {
+            let writer = self.writer_for(index, dims);
+            if let Some(vector) = writer.item_vector(wtxn, id)? {
+                writer.del_item(wtxn, id)?;
+                dirty.0.insert(index);
+                vectors.push((index, vector));
+            }
+        }
+        self.orphans.put(wtxn, &id, &Orphan { since: SystemTime::now(), vectors })?;
+        Ok(())
+    }
+
+    /// An orphan found again: its kept vectors go back into their indexes
+    /// (where the photo has none yet).
+    fn adopt(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &mut Dirty, id: PhotoId) -> Result<()> {
+        let Some(orphan) = self.orphans.get(wtxn, &id)? else { return Ok(()) };
+        for (index, vector) in orphan.vectors {
+            let Some(&(_, dims)) = meta.models.values().find(|(i, _)| *i == index) else { continue };
+            let writer = self.writer_for(index, dims);
+            if vector.len() == dims && !writer.contains_item(wtxn, id)? {
+                writer.add_item(wtxn, id, &vector)?;
                 dirty.0.insert(index);
             }
         }
+        self.orphans.delete(wtxn, &id)?;
         Ok(())
+    }
+
+    /// Deletes the orphans (photos none of whose files exist) orphaned for
+    /// at least `age`, with their kept vectors. Returns how many left.
+    pub fn purge_orphans(&self, age: std::time::Duration) -> Result<usize> {
+        let now = SystemTime::now();
+        let mut wtxn = self.env.write_txn()?;
+        let mut old = Vec::new();
+        for entry in self.orphans.iter(&wtxn)? {
+            let (id, orphan) = entry?;
+            if now.duration_since(orphan.since).is_ok_and(|d| d >= age) {
+                old.push(id);
+            }
+        }
+        for &id in &old {
+            self.orphans.delete(&mut wtxn, &id)?;
+            if let Some(photo) = self.photos.get(&wtxn, &id)? {
+                self.photos.delete(&mut wtxn, &id)?;
+                if let Some(hash) = unhex(&photo.hash) {
+                    self.hashes.delete(&mut wtxn, &hash)?;
+                }
+            }
+        }
+        wtxn.commit()?;
+        Ok(old.len())
     }
 
     fn build(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &Dirty, seed: u64) -> Result<()> {
