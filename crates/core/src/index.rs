@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::photo;
 use crate::scan::{self, Found, Skipped, Walked};
@@ -36,6 +36,9 @@ pub struct Options {
     pub workers: usize,
     /// Seed for the ANN index's random splits.
     pub seed: u64,
+    /// How long a photo whose files are all gone keeps its vector (so the
+    /// same bytes coming back need no model call).
+    pub orphan_ttl: Duration,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
             batch_size: 16,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             seed: 0x9e37_79b9,
+            orphan_ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -69,7 +73,8 @@ pub enum Event {
         /// The root.
         root: PathBuf,
     },
-    /// Paths gone from a root left the index.
+    /// Paths gone from a present root left the index (their photos' vectors
+    /// are kept a while, in case the bytes come back).
     Removed {
         /// The files.
         paths: Vec<PathBuf>,
@@ -77,7 +82,7 @@ pub enum Event {
 }
 
 /// Where a run stands.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Progress {
     /// Still walking the roots: `total` may grow.
     pub scanning: bool,
@@ -144,6 +149,23 @@ enum Msg {
     Fatal(EmbedError),
 }
 
+/// What a run looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every file under these roots; after a complete run, what is gone
+    /// from them leaves the index.
+    Roots(&'a [PathBuf]),
+    /// Just these files or folders (present: indexed; gone: removed),
+    /// each inside one of `roots` (others are ignored). What a watcher
+    /// hands over.
+    Paths {
+        /// The library's roots.
+        roots: &'a [PathBuf],
+        /// The files and folders that changed.
+        paths: &'a [PathBuf],
+    },
+}
+
 /// Counters the scanner keeps and the writer reads.
 #[derive(Default)]
 struct ScanCounts {
@@ -165,6 +187,18 @@ pub fn run(
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Summary, Error> {
+    run_scope(store, embedder, Scope::Roots(roots), options, cancel, on_event)
+}
+
+/// Like [`run`], over any [`Scope`].
+pub fn run_scope(
+    store: &Store,
+    embedder: &dyn Embedder,
+    scope: Scope<'_>,
+    options: &Options,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Summary, Error> {
     let started = Instant::now();
     let stop = AtomicBool::new(false);
     let halted = || stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed);
@@ -175,7 +209,7 @@ pub fn run(
     let mut writer = Writer::new(store, options, started, &counts);
     let outcome = std::thread::scope(|s| {
         let msgs = msg_tx.clone();
-        s.spawn(|| scan_roots(store, roots, &counts, &halted, work_tx, msgs));
+        s.spawn(|| scan(store, scope, &counts, &halted, work_tx, msgs));
         for _ in 0..options.workers.max(1) {
             let (work, prep, msgs) = (work_rx.clone(), prep_tx.clone(), msg_tx.clone());
             s.spawn(|| prepare_photos(store, embedder, &halted, work, prep, msgs));
@@ -194,31 +228,117 @@ pub fn run(
     outcome?;
     let cancelled = cancel.load(Ordering::Relaxed);
     let mut summary = Summary { cancelled, missing_roots: writer.missing.clone(), ..Summary::default() };
-    if !cancelled {
+    if let (false, Scope::Roots(roots)) = (cancelled, scope) {
         summary.removed = sweep(store, roots, &mut summary.missing_roots, options.seed, on_event)?;
+        store.purge_orphans(options.orphan_ttl)?;
     }
+    summary.removed += writer.removed;
     summary.progress = writer.progress(false);
     summary.seconds = started.elapsed().as_secs_f64();
     on_event(Event::Progress(summary.progress.clone()));
     Ok(summary)
 }
 
-fn scan_roots(
+fn scan(
     store: &Store,
-    roots: &[PathBuf],
+    scope: Scope<'_>,
     counts: &ScanCounts,
     halted: &dyn Fn() -> bool,
     work: Sender<Found>,
     msgs: Sender<Msg>,
 ) {
+    let finished = match scope {
+        Scope::Roots(roots) => scan_roots(store, roots, counts, halted, &work, &msgs),
+        Scope::Paths { roots, paths } => scan_paths(store, roots, paths, counts, halted, &work, &msgs),
+    };
+    if finished {
+        counts.done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Walks every root; false when the run stopped.
+fn scan_roots(
+    store: &Store,
+    roots: &[PathBuf],
+    counts: &ScanCounts,
+    halted: &dyn Fn() -> bool,
+    work: &Sender<Found>,
+    msgs: &Sender<Msg>,
+) -> bool {
     for root in roots {
         if !root.is_dir() {
             let _ = msgs.send(Msg::RootMissing(root.clone()));
             continue;
         }
-        for walked in scan::walk(root) {
+        if !scan_tree(store, root, counts, halted, work, msgs) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Looks at each changed path: what is there is walked, what is gone from
+/// a present root is removed; false when the run stopped.
+fn scan_paths(
+    store: &Store,
+    roots: &[PathBuf],
+    paths: &[PathBuf],
+    counts: &ScanCounts,
+    halted: &dyn Fn() -> bool,
+    work: &Sender<Found>,
+    msgs: &Sender<Msg>,
+) -> bool {
+    let mut missing: Vec<&PathBuf> = Vec::new();
+    for path in paths {
+        let Some(root) = roots.iter().find(|root| path.starts_with(root)) else { continue };
+        if scan::hidden_below(root, path) || missing.contains(&root) {
+            continue;
+        }
+        if !root.is_dir() {
+            missing.push(root);
+            let _ = msgs.send(Msg::RootMissing(root.clone()));
+            continue;
+        }
+        let going_on = if is_gone(path) {
+            gone_changes(store, path).into_iter().all(|change| msgs.send(Msg::Change(change)).is_ok())
+        } else {
+            scan_tree(store, path, counts, halted, work, msgs)
+        };
+        if !going_on || halted() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Removals for a gone file or folder: its paths and failures in the index.
+fn gone_changes(store: &Store, path: &Path) -> Vec<Change> {
+    let mut gone = Vec::new();
+    let mut note = |p: &Path| gone.push(Change::Removed(p.to_owned()));
+    if store.path_entry(path).ok().flatten().is_some() || store.failure(path).ok().flatten().is_some() {
+        note(path);
+    }
+    let _ = store.for_each_path_in::<crate::store::Error>(path, |p, _| {
+        note(p);
+        Ok(())
+    });
+    store.failures_in(path).unwrap_or_default().iter().for_each(|f| note(&f.path));
+    gone
+}
+
+/// Walks one folder (or file); false when the run stopped.
+fn scan_tree(
+    store: &Store,
+    tree: &Path,
+    counts: &ScanCounts,
+    halted: &dyn Fn() -> bool,
+    work: &Sender<Found>,
+    msgs: &Sender<Msg>,
+) -> bool {
+    {
+        for walked in scan::walk(tree) {
             if halted() {
-                break;
+                return false;
             }
             let sent = match walked {
                 Walked::Photo(found) => match is_unchanged(store, &found) {
@@ -238,11 +358,11 @@ fn scan_roots(
                 },
             };
             if !sent {
-                return;
+                return false;
             }
         }
     }
-    counts.done.store(true, Ordering::Relaxed);
+    true
 }
 
 /// A file is skipped when it was indexed, or failed, with this size and mtime.
@@ -409,6 +529,7 @@ struct Writer<'a> {
     embedded: u64,
     reused: u64,
     failed: u64,
+    removed: u64,
     current: Option<PathBuf>,
     missing: Vec<PathBuf>,
 }
@@ -428,6 +549,7 @@ impl<'a> Writer<'a> {
             embedded: 0,
             reused: 0,
             failed: 0,
+            removed: 0,
             current: None,
             missing: Vec::new(),
         }
@@ -476,7 +598,7 @@ impl<'a> Writer<'a> {
                 self.failed += 1;
                 on_event(Event::Failed(failure.clone()));
             }
-            Change::Removed(_) => {}
+            Change::Removed(_) => self.removed += 1,
         }
         self.pending.push(change);
     }
@@ -488,17 +610,20 @@ impl<'a> Writer<'a> {
         }
         let changes = std::mem::take(&mut self.pending);
         let ids = self.store.commit(&changes, self.options.seed)?;
-        let paths: Vec<PathBuf> = changes
-            .into_iter()
-            .zip(ids)
-            .filter_map(|(change, id)| match change {
-                Change::Embedded(e) => Some(e.path),
-                Change::Known { path, .. } => id.map(|_| path),
-                _ => None,
-            })
-            .collect();
+        let (mut paths, mut removed) = (Vec::new(), Vec::new());
+        for (change, id) in changes.into_iter().zip(ids) {
+            match change {
+                Change::Embedded(e) => paths.push(e.path),
+                Change::Known { path, .. } if id.is_some() => paths.push(path),
+                Change::Removed(path) => removed.push(path),
+                _ => {}
+            }
+        }
         if !paths.is_empty() {
             on_event(Event::Committed { paths });
+        }
+        if !removed.is_empty() {
+            on_event(Event::Removed { paths: removed });
         }
         Ok(())
     }

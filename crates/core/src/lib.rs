@@ -18,7 +18,9 @@ mod library;
 pub mod photo;
 pub mod scan;
 pub mod search;
+pub mod service;
 pub mod store;
+pub mod watch;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
 pub use library::{Error, Library, default_data_dir};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::store::{ModelKey, Store};
-use crate::{Embedder, index, search};
+use crate::{Embedder, index, search, watch};
 
 /// Why a library operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,13 +38,25 @@ pub fn default_data_dir() -> Option<PathBuf> {
 /// An open library.
 pub struct Library {
     store: Store,
+    data_dir: PathBuf,
 }
 
 impl Library {
     /// Opens the library in `data_dir` (its index lives in `data_dir/index`),
     /// bound to `model` for indexing and search when given.
     pub fn open(data_dir: &Path, model: Option<&ModelKey>) -> Result<Self, Error> {
-        Ok(Self { store: Store::open(&data_dir.join("index"), model)? })
+        Ok(Self { store: Store::open(&data_dir.join("index"), model)?, data_dir: data_dir.to_owned() })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Takes the right to write this library (see [`crate::service`]):
+    /// index and watch hold it while they run.
+    pub fn lock_writer(&self, what: &str) -> Result<crate::service::WriterLock, crate::service::LockError> {
+        crate::service::lock_writer(&self.data_dir, what)
     }
 
     /// The index.
@@ -91,6 +103,19 @@ impl Library {
     ) -> Result<index::Summary, index::Error> {
         let roots = self.store.roots()?.into_iter().map(|r| r.path).collect::<Vec<_>>();
         index::run(&self.store, embedder, &roots, options, cancel, on_event)
+    }
+
+    /// Indexes every root, then watches them until `commands` stops it (see
+    /// [`watch::run`]); publishes its state in the data dir.
+    pub fn watch(
+        &self,
+        embedder: &dyn Embedder,
+        options: &watch::Options,
+        commands: &watch::Commands,
+        on_event: &mut dyn FnMut(watch::Event),
+    ) -> Result<(), watch::Error> {
+        let options = watch::Options { data_dir: Some(self.data_dir.clone()), ..options.clone() };
+        watch::run(&self.store, embedder, &options, commands, on_event)
     }
 
     /// Runs a query (see [`search::run`]).

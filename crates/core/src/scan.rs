@@ -81,6 +81,13 @@ fn is_hidden(entry: &DirEntry) -> bool {
     entry.depth() > 0 && entry.file_name().to_str().is_some_and(|n| n.starts_with('.'))
 }
 
+/// Whether `path`, inside `root`, is hidden or inside a hidden folder
+/// (the walk never goes there, so a watcher ignores it too).
+pub fn hidden_below(root: &Path, path: &Path) -> bool {
+    let Ok(inside) = path.strip_prefix(root) else { return false };
+    inside.components().any(|c| c.as_os_str().to_str().is_some_and(|n| n.starts_with('.')))
+}
+
 /// One thing the walk reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Walked {

@@ -2,53 +2,15 @@
 //! cancelled run keeps what it committed and the next run goes on from
 //! there, and a failing model stops the run without losing committed work.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::{Rgb, RgbImage};
 use photofind_core::index::{self, Event, Options};
 use photofind_core::store::{ModelKey, Store};
-use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
-
-/// Embeds an image as its mean colour (plus a constant), so distinct
-/// colours give distinct vectors. Fails after `fail_after` images if set.
-struct MeanColour {
-    embedded: AtomicUsize,
-    fail_after: Option<usize>,
-}
-
-impl MeanColour {
-    fn new(fail_after: Option<usize>) -> Self {
-        Self { embedded: AtomicUsize::new(0), fail_after }
-    }
-}
-
-impl Embedder for MeanColour {
-    fn model_id(&self) -> &str {
-        "mean-colour"
-    }
-    fn dims(&self) -> usize {
-        4
-    }
-    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
-        let n = f32::from(u16::try_from(photo.pixels().len().min(60_000)).unwrap_or(1));
-        let mut mean = [0f32; 3];
-        for p in photo.pixels() {
-            (0..3).for_each(|c| mean[c] += f32::from(p.0[c]) / 255.0);
-        }
-        Ok(ImageInput { height: 1, width: 1, data: mean.iter().map(|m| m / n).collect() })
-    }
-    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
-        let before = self.embedded.fetch_add(batch.len(), Ordering::SeqCst);
-        if self.fail_after.is_some_and(|limit| before + batch.len() > limit) {
-            return Err(EmbedError::Inference("the GPU fell off".into()));
-        }
-        Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[0], i.data[1], i.data[2], 0.5])).collect())
-    }
-    fn embed_texts(&self, _: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        Ok(vec![])
-    }
-}
+use support::MeanColour;
 
 /// `n` small PNGs of distinct colours.
 fn photos(dir: &Path, n: usize) -> Vec<PathBuf> {

@@ -1,0 +1,66 @@
+//! What the core's integration tests share: a stand-in model that counts
+//! its calls, and small photos of distinct content.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use image::{Rgb, RgbImage};
+use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
+
+/// Embeds an image as its mean colour (plus a constant), so distinct
+/// colours give distinct vectors. Fails after `fail_after` images if set.
+pub struct MeanColour {
+    /// Images embedded so far.
+    pub embedded: AtomicUsize,
+    fail_after: Option<usize>,
+}
+
+impl MeanColour {
+    pub fn new(fail_after: Option<usize>) -> Self {
+        Self { embedded: AtomicUsize::new(0), fail_after }
+    }
+}
+
+impl Embedder for MeanColour {
+    fn model_id(&self) -> &str {
+        "mean-colour"
+    }
+    fn dims(&self) -> usize {
+        4
+    }
+    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
+        let n = f32::from(u16::try_from(photo.pixels().len().min(60_000)).unwrap_or(1));
+        let mut mean = [0f32; 3];
+        for p in photo.pixels() {
+            (0..3).for_each(|c| mean[c] += f32::from(p.0[c]) / 255.0);
+        }
+        Ok(ImageInput { height: 1, width: 1, data: mean.iter().map(|m| m / n).collect() })
+    }
+    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
+        let before = self.embedded.fetch_add(batch.len(), Ordering::SeqCst);
+        if self.fail_after.is_some_and(|limit| before + batch.len() > limit) {
+            return Err(EmbedError::Inference("the GPU fell off".into()));
+        }
+        Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[0], i.data[1], i.data[2], 0.5])).collect())
+    }
+    fn embed_texts(&self, _: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        Ok(vec![])
+    }
+}
+
+impl MeanColour {
+    /// Images embedded so far.
+    pub fn calls(&self) -> usize {
+        self.embedded.load(Ordering::SeqCst)
+    }
+}
+
+/// A small PNG whose bytes differ for every `n` (its pixels encode `n`).
+pub fn distinct_png(path: &Path, n: usize) -> PathBuf {
+    let colour = Rgb([(n % 251) as u8, (n / 251 % 251) as u8, (n * 29 % 256) as u8]);
+    let mut image = RgbImage::from_pixel(8, 8, colour);
+    image.put_pixel(0, 0, Rgb([(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8]));
+    image.save(path).expect("writes a png");
+    path.to_owned()
+}
