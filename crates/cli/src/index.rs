@@ -32,6 +32,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Outcome> {
     let (library, clip) = args.common.library_with_model()?;
+    let _writer = library.lock_writer("photofind index")?;
     for folder in &args.folders {
         library.add_root(folder)?;
     }
@@ -49,13 +50,13 @@ pub fn run(args: Args) -> Result<Outcome> {
 }
 
 /// Draws events for a person (a bar on stderr) or a program (JSON lines).
-struct View {
+pub struct View {
     json: bool,
     bar: ProgressBar,
 }
 
 impl View {
-    fn new(json: bool) -> Self {
+    pub fn new(json: bool) -> Self {
         let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(0) };
         bar.set_draw_target(if json { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
         bar.set_style(
@@ -66,7 +67,7 @@ impl View {
         Self { json, bar }
     }
 
-    fn show(&mut self, event: &Event) {
+    pub fn show(&mut self, event: &Event) {
         if self.json {
             if let Ok(line) = serde_json::to_string(event) {
                 // A closed stdout (a pipe to `head`) must not stop the run.
@@ -87,7 +88,7 @@ impl View {
     }
 
     /// A line above the bar; plain stderr when the bar is not drawn (not a terminal).
-    fn say(&self, line: String) {
+    pub fn say(&self, line: String) {
         if self.bar.is_hidden() {
             eprintln!("{line}");
         } else {

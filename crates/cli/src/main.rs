@@ -10,6 +10,7 @@ mod library;
 mod roots;
 mod search;
 mod status;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ struct Common {
 enum Command {
     /// Add folders to the library and index them (all roots when none given).
     Index(index::Args),
+    /// Index, then keep watching the library's folders (Ctrl-C stops).
+    Watch(watch::Args),
     /// Find photos by text, by image, or both.
     Search(search::Args),
     /// Roots, counts, model and index size; --errors lists files that failed.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Index(args) => index::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Search(args) => search::run(args),
         Command::Status(args) => status::run(args),
         Command::Roots(args) => roots::run(args),

@@ -3,6 +3,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use photofind_core::index::Progress;
+use photofind_core::service::{self, RootState};
 use photofind_core::store::{Failure, Stats};
 
 use crate::{Common, Outcome};
@@ -22,6 +24,8 @@ pub struct Args {
 #[derive(Serialize)]
 struct Status {
     data_dir: std::path::PathBuf,
+    /// A watching service (`photofind watch`, the desktop app) runs.
+    service: Option<Service>,
     roots: Vec<Root>,
     #[serde(flatten)]
     stats: Stats,
@@ -30,18 +34,44 @@ struct Status {
 }
 
 #[derive(Serialize)]
+struct Service {
+    pid: u32,
+    paused: bool,
+    progress: Option<Progress>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
 struct Root {
     path: std::path::PathBuf,
     /// False when the folder is not there (an unplugged drive?).
     online: bool,
+    /// What the service does with it (`idle` when none runs).
+    state: RootState,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
     let library = args.common.library()?;
     let store = library.store();
-    let roots = library.roots()?.into_iter().map(|path| Root { online: path.is_dir(), path }).collect();
+    let running = service::running_state(library.data_dir());
+    let state_of = |path: &std::path::Path| {
+        let published = running.as_ref().and_then(|s| s.roots.iter().find(|r| r.path == path));
+        match published {
+            Some(root) => root.state,
+            None if path.is_dir() => RootState::Idle,
+            None => RootState::Offline,
+        }
+    };
+    let roots = library
+        .roots()?
+        .into_iter()
+        .map(|path| Root { online: path.is_dir(), state: state_of(&path), path })
+        .collect();
+    let service =
+        running.map(|s| Service { pid: s.pid, paused: s.paused, progress: s.progress, warnings: s.warnings });
     let failures = if args.errors { Some(store.failures()?) } else { None };
-    let status = Status { data_dir: args.common.data_dir()?, roots, stats: store.stats()?, failures };
+    let status =
+        Status { data_dir: args.common.data_dir()?, service, roots, stats: store.stats()?, failures };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
@@ -52,12 +82,21 @@ pub fn run(args: Args) -> Result<Outcome> {
 
 fn print_status(status: &Status) {
     println!("library: {}", status.data_dir.display());
+    match &status.service {
+        Some(s) => println!("service: running (pid {}){}", s.pid, if s.paused { ", paused" } else { "" }),
+        None => println!("service: not running (`photofind watch` keeps the index up to date)"),
+    }
     for root in &status.roots {
+        let state = serde_json::to_value(root.state).ok().and_then(|v| v.as_str().map(str::to_owned));
         let offline = if root.online { "" } else { "  (not there: unplugged?)" };
-        println!("root: {}{offline}", root.path.display());
+        println!("root: {}  [{}]{offline}", root.path.display(), state.unwrap_or_default());
+    }
+    for warning in status.service.iter().flat_map(|s| &s.warnings) {
+        println!("warning: {warning}");
     }
     let s = &status.stats;
     println!("photos: {} ({} files), errors: {}", s.photos, s.paths, s.errors);
+    println!("embeddings computed, ever: {}; set aside (files gone): {}", s.embeddings, s.orphans);
     for model in &s.models {
         println!("model: {} ({} dims): {} vectors", model.id, model.dims, model.vectors);
     }

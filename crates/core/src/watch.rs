@@ -420,6 +420,8 @@ impl Service<'_> {
     fn step(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<(), Error> {
         if self.last_check.elapsed() >= self.options.root_check {
             self.last_check = Instant::now();
+            // Roots added or removed by another process (`photofind roots`).
+            self.sync_roots(on_event)?;
             let paths: Vec<PathBuf> = self.roots.keys().cloned().collect();
             for path in &paths {
                 self.check_root(path, on_event);

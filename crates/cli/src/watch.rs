@@ -1,0 +1,88 @@
+//! `photofind watch`: index every root, then keep the index in step with the
+//! folders until Ctrl-C (which stops after the current batch commits).
+//! Progress goes to stderr (or JSON event lines on stdout with --json).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use photofind_core::index;
+use photofind_core::service::RootState;
+use photofind_core::watch::{self, Event};
+
+use crate::index::View;
+use crate::{Common, Outcome};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// Print one JSON object per event on stdout: the index events
+    /// (progress, failed, committed, removed, root_missing) plus root
+    /// (a root's state: watching, scanning, offline, polling), idle and
+    /// warning.
+    #[arg(long)]
+    json: bool,
+    /// Folders to add as roots first; every root of the library is watched.
+    folders: Vec<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<Outcome> {
+    let (library, clip) = args.common.library_with_model()?;
+    let _writer = library.lock_writer("photofind watch")?;
+    for folder in &args.folders {
+        library.add_root(folder)?;
+    }
+    if library.roots()?.is_empty() {
+        anyhow::bail!("the library has no folders: run `photofind watch FOLDER...`");
+    }
+    let (control, commands) = watch::control();
+    ctrlc::set_handler(move || control.stop()).context("cannot catch Ctrl-C")?;
+    let mut view = WatchView { json: args.json, index: View::new(args.json) };
+    library.watch(&clip, &watch::Options::default(), &commands, &mut |event| view.show(event))?;
+    view.index.say("stopped; everything seen so far is in the index".into());
+    Ok(Outcome::Done)
+}
+
+struct WatchView {
+    json: bool,
+    index: View,
+}
+
+impl WatchView {
+    fn show(&mut self, event: Event) {
+        if self.json {
+            if let Ok(line) = serde_json::to_string(&event) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+            }
+            return;
+        }
+        match event {
+            Event::Index(event) => {
+                match &event {
+                    index::Event::Committed { paths } => {
+                        self.index.say(format!("indexed {} file(s)", paths.len()))
+                    }
+                    index::Event::Removed { paths } => {
+                        self.index.say(format!("{} file(s) gone, left the index", paths.len()))
+                    }
+                    _ => {}
+                }
+                self.index.show(&event);
+            }
+            Event::Root(root) => {
+                let what = match root.state {
+                    RootState::Watching => "watching",
+                    RootState::Scanning => "scanning",
+                    RootState::Offline => "not there (unplugged?): its photos stay in the index",
+                    RootState::Polling => "cannot be watched: rescanned periodically",
+                    RootState::Idle => "idle",
+                };
+                self.index.say(format!("{}: {what}", root.path.display()));
+            }
+            Event::Idle => self.index.say("up to date; watching for changes (Ctrl-C to stop)".into()),
+            Event::Warning { message } => self.index.say(format!("warning: {message}")),
+        }
+    }
+}
