@@ -5,6 +5,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::{Rgb, RgbImage};
@@ -63,15 +64,10 @@ fn a_cancelled_run_keeps_its_commits_and_the_next_goes_on() {
     let (root, data) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
     photos(root.path(), 40);
     let store = open(data.path());
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
     let roots = [root.path().to_owned()];
-    let model = MeanColour::new(None);
-    let first = index::run(&store, &model, &roots, &options(), &cancel, &mut |e| {
-        if matches!(e, Event::Committed { .. }) {
-            cancel.store(true, Ordering::Relaxed);
-        }
-    })
-    .expect("runs");
+    let model = MeanColour::cancelling(8, cancel.clone());
+    let first = index::run(&store, &model, &roots, &options(), &cancel, &mut |_| {}).expect("runs");
     assert!(first.cancelled);
     let kept = store.stats().expect("stats").photos;
     assert!(kept > 0 && kept < 40, "{kept}");

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use image::{Rgb, RgbImage};
 use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
@@ -14,11 +15,18 @@ pub struct MeanColour {
     /// Images embedded so far.
     pub embedded: AtomicUsize,
     fail_after: Option<usize>,
+    cancel_after: Option<(usize, Arc<AtomicBool>)>,
 }
 
 impl MeanColour {
     pub fn new(fail_after: Option<usize>) -> Self {
-        Self { embedded: AtomicUsize::new(0), fail_after }
+        Self { embedded: AtomicUsize::new(0), fail_after, cancel_after: None }
+    }
+
+    /// Sets `flag` once `after` images are embedded (a user pressing Ctrl-C
+    /// mid-run, at a moment that does not depend on the machine's speed).
+    pub fn cancelling(after: usize, flag: Arc<AtomicBool>) -> Self {
+        Self { cancel_after: Some((after, flag)), ..Self::new(None) }
     }
 }
 
@@ -41,6 +49,11 @@ impl Embedder for MeanColour {
         let before = self.embedded.fetch_add(batch.len(), Ordering::SeqCst);
         if self.fail_after.is_some_and(|limit| before + batch.len() > limit) {
             return Err(EmbedError::Inference("the GPU fell off".into()));
+        }
+        if let Some((after, flag)) = &self.cancel_after
+            && before + batch.len() >= *after
+        {
+            flag.store(true, Ordering::SeqCst);
         }
         Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[0], i.data[1], i.data[2], 0.5])).collect())
     }
