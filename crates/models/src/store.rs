@@ -112,6 +112,11 @@ impl Models {
     pub fn download_dir(&self, id: &str) -> Option<PathBuf> {
         is_valid_id(id).then(|| download_dir(&self.root, id))
     }
+
+    /// Where a replaced model directory is moved before it is deleted.
+    pub(crate) fn retired_dir(&self, id: &str) -> PathBuf {
+        self.root.join(PARTIAL_DIR).join(format!("{id}.replaced-{}", std::process::id()))
+    }
 }
 
 /// Where a download of model `id` is assembled in the models directory `root`.
