@@ -1,0 +1,141 @@
+//! The installed models: one directory per model under `data_dir/models`.
+//!
+//! A model directory counts as installed only when it holds `manifest.toml`. The downloader
+//! writes that file last and moves the whole directory into place with one rename, so a model
+//! that is still downloading, or whose download failed, never looks installed.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::StoreError;
+use crate::manifest::{DEFAULT_MODEL_ID, Manifest, is_valid_id};
+
+/// Name of the manifest file that marks a model directory complete.
+pub const MANIFEST_FILE: &str = "manifest.toml";
+
+/// Name of the one-line file holding the id of the model in use.
+const CURRENT_FILE: &str = "current";
+
+/// Directory (under the models directory) where downloads are assembled.
+const PARTIAL_DIR: &str = ".partial";
+
+/// The models directory of a data directory.
+#[derive(Debug, Clone)]
+pub struct Models {
+    root: PathBuf,
+}
+
+/// A complete model directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledModel {
+    /// The model id (the directory name).
+    pub id: String,
+    /// The model directory: a checkpoint `--model` accepts.
+    pub path: PathBuf,
+}
+
+impl InstalledModel {
+    /// Reads the manifest the model was installed with.
+    pub fn manifest(&self) -> Result<Manifest, crate::ManifestError> {
+        Manifest::load(&self.path.join(MANIFEST_FILE))
+    }
+}
+
+impl Models {
+    /// The store of `data_dir`; models live in `data_dir/models`. Nothing is created yet.
+    pub fn new(data_dir: &Path) -> Self {
+        Self { root: data_dir.join("models") }
+    }
+
+    /// The models directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The complete models, sorted by id. A missing models directory means none.
+    pub fn installed(&self) -> Result<Vec<InstalledModel>, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(StoreError::io(&self.root)(err)),
+        };
+        let mut models = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(StoreError::io(&self.root))?;
+            let Some(id) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            if let Some(path) = self.path(&id) {
+                models.push(InstalledModel { id, path });
+            }
+        }
+        models.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(models)
+    }
+
+    /// The directory of model `id` if it is installed (complete).
+    pub fn path(&self, id: &str) -> Option<PathBuf> {
+        let dir = self.model_dir(id)?;
+        dir.join(MANIFEST_FILE).is_file().then_some(dir)
+    }
+
+    /// The id of the model in use: the one last set, or [`DEFAULT_MODEL_ID`].
+    ///
+    /// The model need not be installed; [`Models::path`] says whether it is.
+    pub fn current(&self) -> Result<String, StoreError> {
+        let path = self.root.join(CURRENT_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                Ok(Some(text.trim()).filter(|id| is_valid_id(id)).unwrap_or(DEFAULT_MODEL_ID).to_owned())
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(DEFAULT_MODEL_ID.to_owned()),
+            Err(err) => Err(StoreError::io(path)(err)),
+        }
+    }
+
+    /// Makes installed model `id` the one in use; refuses a model that is not installed.
+    pub fn set_current(&self, id: &str) -> Result<(), StoreError> {
+        if self.path(id).is_none() {
+            return Err(StoreError::NotInstalled { id: id.to_owned(), root: self.root.clone() });
+        }
+        write_atomically(&self.root.join(CURRENT_FILE), format!("{id}\n").as_bytes())
+            .map_err(StoreError::io(self.root.join(CURRENT_FILE)))
+    }
+
+    /// Where model `id` lives once installed; `None` for an id that is not a safe directory name.
+    pub(crate) fn model_dir(&self, id: &str) -> Option<PathBuf> {
+        is_valid_id(id).then(|| self.root.join(id))
+    }
+
+    /// Where a download of model `id` is assembled; `None` for an id that is not a safe
+    /// directory name. Files put here by hand are checked by the next fetch and used instead of
+    /// being downloaded.
+    pub fn download_dir(&self, id: &str) -> Option<PathBuf> {
+        is_valid_id(id).then(|| download_dir(&self.root, id))
+    }
+
+    /// Where a replaced model directory is moved before it is deleted.
+    pub(crate) fn retired_dir(&self, id: &str) -> PathBuf {
+        self.root.join(PARTIAL_DIR).join(format!("{id}.replaced-{}", std::process::id()))
+    }
+}
+
+/// Where a download of model `id` is assembled in the models directory `root`.
+pub(crate) fn download_dir(root: &Path, id: &str) -> PathBuf {
+    root.join(PARTIAL_DIR).join(id)
+}
+
+/// Writes `path` through a temporary file and a rename, so readers see the old or the new
+/// contents, never a mix.
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("file");
+    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&temp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}

@@ -1,0 +1,365 @@
+//! Downloads against a local HTTP server serving the tiny fixture checkpoint.
+
+mod server;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use photofind_models::{
+    FetchError, FetchOptions, MANIFEST_FILE, Manifest, ModelFile, Models, Progress, fetch,
+};
+use server::{Faults, REPO, Server};
+use sha2::{Digest, Sha256};
+
+const MODEL: &str = "model.safetensors";
+const FILES: [&str; 4] = ["config.json", "preprocessor_config.json", "tokenizer.json", MODEL];
+const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models/tiny-p32-quickgelu")
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    fs::read(fixture_dir().join(name)).expect("fixture file")
+}
+
+/// The fixture checkpoint's manifest, with its real sizes and hashes.
+fn manifest() -> Manifest {
+    let files = FILES
+        .iter()
+        .map(|name| {
+            let bytes = fixture(name);
+            let sha256 = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+            ModelFile {
+                name: (*name).to_owned(),
+                size: Some(bytes.len() as u64),
+                sha256: Some(sha256),
+                revision: None,
+                unverified: None,
+            }
+        })
+        .collect();
+    Manifest {
+        id: "tiny-p32".to_owned(),
+        name: "Tiny CLIP".to_owned(),
+        description: "a random 32-dimensional CLIP for tests".to_owned(),
+        repo: REPO.to_owned(),
+        revision: REVISION.to_owned(),
+        license: "test fixture".to_owned(),
+        dims: 32,
+        notes: Vec::new(),
+        files,
+    }
+}
+
+fn options(server: &Server) -> FetchOptions {
+    FetchOptions {
+        endpoint: Some(server.endpoint()),
+        retries: 3,
+        backoff_base: Duration::from_millis(10),
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(2),
+    }
+}
+
+fn run(manifest: &Manifest, models: &Models, options: &FetchOptions) -> Result<PathBuf, FetchError> {
+    fetch(manifest, models, options, &AtomicBool::new(false), &mut |_| {})
+}
+
+fn serve(faults: Faults) -> Server {
+    Server::serving_dir(&fixture_dir(), faults)
+}
+
+fn part_path(models: &Models, name: &str) -> PathBuf {
+    models.download_dir("tiny-p32").expect("a valid id").join(format!("{name}.part"))
+}
+
+fn assert_installed(models: &Models, path: &Path) {
+    assert_eq!(path, models.root().join("tiny-p32"));
+    for name in FILES {
+        assert!(
+            fs::read(path.join(name)).expect("installed file") == fixture(name),
+            "{name} differs from the fixture"
+        );
+    }
+    let installed = Manifest::load(&path.join(MANIFEST_FILE)).expect("installed manifest");
+    assert_eq!(installed, manifest());
+    assert!(!models.root().join(".partial").exists(), "download directory left behind");
+}
+
+/// The `N` of a `Range: bytes=N-` header.
+fn range_start(range: Option<&str>) -> Option<u64> {
+    range?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
+}
+
+#[test]
+fn a_fresh_download_installs_a_byte_identical_model() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    let ids: Vec<_> = models.installed().unwrap().into_iter().map(|model| model.id).collect();
+    assert_eq!(ids, ["tiny-p32"]);
+    assert_eq!(server.requests().len(), FILES.len(), "one request per file");
+}
+
+#[test]
+fn a_cut_off_download_resumes_with_a_range_request() {
+    let cut = 1_000_000;
+    let server = serve(Faults { cut_once: Some((MODEL.into(), cut)), ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    let requests = server.requests_for(MODEL);
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!((requests[0].range.as_deref(), requests[0].body_sent), (None, cut));
+    assert_eq!(range_start(requests[1].range.as_deref()), Some(cut), "resumed where the cut happened");
+    assert_eq!(requests[1].status, 206);
+    let whole = fixture(MODEL).len() as u64;
+    assert_eq!(requests[1].body_sent, whole - cut, "only the missing bytes were sent again");
+}
+
+#[test]
+fn a_server_ignoring_the_range_makes_the_download_start_over() {
+    let faults = Faults { cut_once: Some((MODEL.into(), 500_000)), ignore_range: true, ..Faults::default() };
+    let server = serve(faults);
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    let requests = server.requests_for(MODEL);
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[1].range.is_some());
+    assert_eq!((requests[1].status, requests[1].body_sent), (200, fixture(MODEL).len() as u64));
+}
+
+#[test]
+fn a_corrupted_byte_is_a_checksum_error_and_nothing_is_installed() {
+    let server = serve(Faults { corrupt: Some((MODEL.into(), 123_456)), ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let manifest = manifest();
+
+    let err = run(&manifest, &models, &options(&server)).unwrap_err();
+
+    let FetchError::ChecksumMismatch { file, expected, actual } = &err else {
+        panic!("not a checksum error: {err}")
+    };
+    assert_eq!(file, MODEL);
+    assert_eq!(Some(expected), manifest.files[3].sha256.as_ref());
+    assert_ne!(actual, expected);
+    let message = err.to_string();
+    assert!(message.contains(MODEL) && message.contains(expected) && message.contains(actual), "{message}");
+    assert!(!models.root().join("tiny-p32").exists(), "a model directory was created");
+    assert!(models.installed().unwrap().is_empty());
+    assert!(!part_path(&models, MODEL).exists(), "the bad .part was kept");
+    assert!(!models.download_dir("tiny-p32").unwrap().join(MODEL).exists());
+}
+
+#[test]
+fn not_found_names_the_url_and_is_not_retried() {
+    let server = serve(Faults { not_found: true, ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let options = FetchOptions { retries: 5, ..options(&server) };
+
+    let err = run(&manifest(), &models, &options).unwrap_err();
+
+    let expected_url = format!("{}/{REPO}/resolve/{REVISION}/config.json", server.endpoint());
+    assert!(
+        matches!(&err, FetchError::HttpStatus { url, status: 404, attempts: 1 } if *url == expected_url),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&expected_url), "{err}");
+    assert_eq!(server.requests().len(), 1, "a 404 was retried");
+    assert!(models.installed().unwrap().is_empty());
+}
+
+#[test]
+fn a_503_is_retried() {
+    let server = serve(Faults { fail_once: Some((MODEL.into(), 503)), ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    let statuses: Vec<_> = server.requests_for(MODEL).iter().map(|request| request.status).collect();
+    assert_eq!(statuses, [503, 200]);
+}
+
+#[test]
+fn a_server_gone_mid_file_keeps_the_part_for_a_later_resume() {
+    let sent = 500_000;
+    let dying = serve(Faults { die: Some((MODEL.into(), sent)), ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let options = FetchOptions { retries: 2, ..options(&dying) };
+
+    let err = run(&manifest(), &models, &options).unwrap_err();
+
+    assert!(matches!(&err, FetchError::Network { file, attempts: 3, .. } if file == MODEL), "{err:?}");
+    assert_eq!(dying.requests_for(MODEL).len(), 1, "the server answered after it died");
+    assert_eq!(fs::metadata(part_path(&models, MODEL)).unwrap().len(), sent);
+    assert!(models.installed().unwrap().is_empty());
+
+    let healthy = serve(Faults::default());
+    let path = run(&manifest(), &models, &self::options(&healthy)).unwrap();
+
+    assert_installed(&models, &path);
+    let requests = healthy.requests_for(MODEL);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(range_start(requests[0].range.as_deref()), Some(sent));
+    assert!(healthy.requests_for("config.json").is_empty(), "a verified file was downloaded again");
+}
+
+#[test]
+fn a_redirect_is_followed_with_the_range_intact() {
+    let cut = 700_000;
+    let faults = Faults { redirect: true, cut_once: Some((MODEL.into(), cut)), ..Faults::default() };
+    let server = serve(faults);
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    let requests = server.requests_for(MODEL);
+    let hops: Vec<_> = requests.iter().map(|r| (r.path.starts_with("/cdn/"), r.status)).collect();
+    assert_eq!(hops, [(false, 302), (true, 200), (false, 302), (true, 206)], "{requests:?}");
+    assert_eq!(range_start(requests[2].range.as_deref()), Some(cut));
+    assert_eq!(range_start(requests[3].range.as_deref()), Some(cut), "the range was dropped on redirect");
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let options = FetchOptions { endpoint: Some("http://example.com".into()), ..FetchOptions::default() };
+
+    let err = run(&manifest(), &models, &options).unwrap_err();
+
+    assert!(
+        matches!(&err, FetchError::InsecureUrl { url } if url.starts_with("http://example.com/")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("https://"), "{err}");
+    assert!(models.installed().unwrap().is_empty());
+}
+
+#[test]
+fn cancelling_keeps_what_arrived_and_the_next_fetch_resumes() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let cancel = AtomicBool::new(false);
+
+    // The first report comes after the first chunk of config.json, the whole 1125-byte file.
+    let err = fetch(&manifest(), &models, &options(&server), &cancel, &mut |_| {
+        cancel.store(true, Ordering::SeqCst)
+    })
+    .unwrap_err();
+
+    assert!(matches!(&err, FetchError::Cancelled { id } if id == "tiny-p32"), "{err:?}");
+    assert_eq!(fs::read(part_path(&models, "config.json")).unwrap(), fixture("config.json"));
+    assert!(models.installed().unwrap().is_empty());
+
+    let requests_before = server.requests_for("config.json").len();
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    assert_eq!(
+        server.requests_for("config.json").len(),
+        requests_before,
+        "a complete .part was fetched again"
+    );
+}
+
+#[test]
+fn an_installed_model_is_not_downloaded_again() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    run(&manifest(), &models, &options(&server)).unwrap();
+    let requests = server.requests().len();
+
+    let path = run(&manifest(), &models, &options(&server)).unwrap();
+
+    assert_installed(&models, &path);
+    assert_eq!(server.requests().len(), requests);
+}
+
+#[test]
+fn another_revision_replaces_the_installed_model() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    run(&manifest(), &models, &options(&server)).unwrap();
+    let newer = Manifest { revision: "fedcba9876543210fedcba9876543210fedcba98".into(), ..manifest() };
+
+    let path = run(&newer, &models, &options(&server)).unwrap();
+
+    assert_eq!(Manifest::load(&path.join(MANIFEST_FILE)).unwrap().revision, newer.revision);
+    let entries: Vec<_> =
+        fs::read_dir(models.root()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(entries, ["tiny-p32"], "the old install or the download directory was left behind");
+    let newer_requests =
+        server.requests().iter().filter(|request| request.path.contains(&newer.revision)).count();
+    assert_eq!(newer_requests, FILES.len());
+}
+
+#[test]
+fn progress_reaches_the_total_at_a_bounded_pace() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let manifest = manifest();
+    let mut reports: Vec<Progress> = Vec::new();
+    let started = Instant::now();
+
+    fetch(&manifest, &models, &options(&server), &AtomicBool::new(false), &mut |p| reports.push(p.clone()))
+        .unwrap();
+
+    let elapsed_tenths = started.elapsed().as_millis() as usize / 100;
+    assert!(
+        reports.len() <= elapsed_tenths + 2,
+        "{} reports in {elapsed_tenths} tenths of a second",
+        reports.len()
+    );
+    assert!(reports.windows(2).all(|pair| pair[0].done <= pair[1].done), "progress went backwards");
+    let last = reports.last().unwrap();
+    assert_eq!((last.done, last.total), (manifest.total_size(), manifest.total_size()));
+    assert!(last.rate > 0);
+    assert_eq!(last.eta_secs, Some(0));
+}
+
+#[test]
+fn a_file_of_unpublished_size_is_checked_by_its_hash_and_counted_once_it_arrives() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let mut manifest = manifest();
+    manifest.files[3].size = None;
+    manifest.files[3].unverified = Some("size unpublished".into());
+    let mut last = None;
+
+    let path = fetch(&manifest, &models, &options(&server), &AtomicBool::new(false), &mut |p| {
+        last = Some(p.clone())
+    })
+    .unwrap();
+
+    assert_eq!(fs::read(path.join(MODEL)).unwrap(), fixture(MODEL));
+    let whole: u64 = FILES.iter().map(|name| fixture(name).len() as u64).sum();
+    let last = last.unwrap();
+    assert_eq!((last.done, last.total), (whole, whole));
+}

@@ -1,0 +1,80 @@
+//! The installed-models store: what counts as installed, and the model in use.
+
+use std::fs;
+use std::path::Path;
+
+use photofind_models::{DEFAULT_MODEL_ID, MANIFEST_FILE, Models, StoreError};
+
+/// A model directory; complete when it has a manifest.
+fn model_dir(root: &Path, id: &str, complete: bool) {
+    let dir = root.join(id);
+    fs::create_dir_all(&dir).expect("model dir");
+    fs::write(dir.join("model.safetensors"), b"weights").expect("weights");
+    if complete {
+        fs::write(dir.join(MANIFEST_FILE), b"id = \"x\"\n").expect("manifest");
+    }
+}
+
+#[test]
+fn only_directories_with_a_manifest_are_installed() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    assert!(models.installed().unwrap().is_empty(), "no models directory means no models");
+    model_dir(models.root(), "b-complete", true);
+    model_dir(models.root(), "a-complete", true);
+    model_dir(models.root(), "half-copied", false);
+    model_dir(&models.root().join(".partial"), "downloading", true);
+    fs::write(models.root().join("current"), "a-complete\n").unwrap();
+
+    let installed = models.installed().unwrap();
+
+    let ids: Vec<_> = installed.iter().map(|model| model.id.as_str()).collect();
+    assert_eq!(ids, ["a-complete", "b-complete"]);
+    assert_eq!(installed[0].path, models.root().join("a-complete"));
+    assert_eq!(models.path("a-complete"), Some(models.root().join("a-complete")));
+    assert_eq!(models.path("half-copied"), None);
+    assert_eq!(models.path("downloading"), None);
+}
+
+#[test]
+fn the_current_model_defaults_and_persists() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    assert_eq!(models.current().unwrap(), DEFAULT_MODEL_ID);
+    model_dir(models.root(), "clip-vit-large-patch14", true);
+
+    models.set_current("clip-vit-large-patch14").unwrap();
+
+    assert_eq!(Models::new(data.path()).current().unwrap(), "clip-vit-large-patch14");
+    assert_eq!(fs::read_to_string(models.root().join("current")).unwrap(), "clip-vit-large-patch14\n");
+    let leftovers: Vec<_> =
+        fs::read_dir(models.root()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "a temporary file was left behind: {leftovers:?}");
+}
+
+#[test]
+fn set_current_refuses_a_model_that_is_not_installed() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "half-copied", false);
+
+    for id in ["clip-vit-base-patch16", "half-copied", "../elsewhere"] {
+        let err = models.set_current(id).unwrap_err();
+        assert!(matches!(&err, StoreError::NotInstalled { id: named, .. } if named == id), "{err:?}");
+        assert!(err.to_string().contains(id), "{err}");
+    }
+    assert_eq!(models.current().unwrap(), DEFAULT_MODEL_ID);
+}
+
+#[test]
+fn ids_outside_the_models_directory_are_never_installed() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(data.path(), "elsewhere", true);
+    fs::create_dir_all(models.root()).unwrap();
+
+    assert_eq!(models.path("../elsewhere"), None);
+    assert_eq!(models.download_dir("../elsewhere"), None);
+    fs::write(models.root().join("current"), "../elsewhere\n").unwrap();
+    assert_eq!(models.current().unwrap(), DEFAULT_MODEL_ID, "an unsafe id in `current` was used");
+}
