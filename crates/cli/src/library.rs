@@ -9,9 +9,6 @@ use photofind_core::{Embedder, Library, default_data_dir};
 
 use crate::Common;
 
-const NO_MODEL: &str = "no model: pass --model DIR or set PHOTOFIND_MODEL to a CLIP checkpoint directory \
-     (config.json, model.safetensors, tokenizer.json, preprocessor_config.json)";
-
 impl Common {
     /// The data directory: --data-dir, PHOTOFIND_DATA_DIR, or the platform default.
     pub fn data_dir(&self) -> Result<PathBuf> {
@@ -21,10 +18,21 @@ impl Common {
             .context("no data directory: pass --data-dir DIR or set PHOTOFIND_DATA_DIR")
     }
 
-    /// Loads the model, or says how to give one.
+    /// The model directory: --model, PHOTOFIND_MODEL, or the installed
+    /// model in use (`photofind model use`); else what to do about it.
+    pub fn model_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.model {
+            return Ok(dir.clone());
+        }
+        let models = photofind_models::Models::new(&self.data_dir()?);
+        let id = models.current()?;
+        models.path(&id).with_context(|| format!("no model: {}", crate::model::not_installed(&models, &id)))
+    }
+
+    /// Loads the model, or says how to get one.
     pub fn clip(&self) -> Result<Clip> {
-        let dir = self.model.as_ref().context(NO_MODEL)?;
-        Clip::load(dir).with_context(|| format!("cannot load the model in {}", dir.display()))
+        let dir = self.model_dir()?;
+        Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))
     }
 
     /// Opens the library without a model (metadata only).

@@ -7,6 +7,7 @@
 mod embed;
 mod index;
 mod library;
+mod model;
 mod roots;
 mod search;
 mod status;
@@ -29,7 +30,8 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct Common {
     /// CLIP checkpoint directory (config.json, model.safetensors,
-    /// tokenizer.json, preprocessor_config.json).
+    /// tokenizer.json, preprocessor_config.json) [default: the model
+    /// chosen with `photofind model use`, installed in the data dir].
     #[arg(long, env = "PHOTOFIND_MODEL", global = true)]
     model: Option<PathBuf>,
     /// Where the library's index lives [default: ~/.local/share/photofind].
@@ -49,6 +51,8 @@ enum Command {
     Status(status::Args),
     /// Add, remove or list the library's folders.
     Roots(roots::Args),
+    /// List, download, choose the CLIP model.
+    Model(model::Args),
     /// Print the embedding of each image, or of each --text query.
     Embed(embed::Args),
 }
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Status(args) => status::run(args),
         Command::Roots(args) => roots::run(args),
+        Command::Model(args) => model::run(args),
         Command::Embed(args) => embed::run(args),
     };
     match result {

@@ -340,10 +340,7 @@ fn without_a_model_index_and_search_say_how_to_give_one() {
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(2));
-        assert!(
-            String::from_utf8_lossy(&out.stderr)
-                .contains("no model: pass --model DIR or set PHOTOFIND_MODEL")
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no model: model clip-vit-base-patch32 ("));
     }
     // status needs no model.
     assert_eq!(lib.status()["photos"], 0);
