@@ -15,6 +15,7 @@ import {
   renderApp,
   resultPaths,
   results,
+  rustEmits,
   settle,
   typeInto,
 } from "./test/backend";
@@ -142,6 +143,20 @@ test("arrow keys move the selection across and down the grid, Enter opens the pr
 
   press(grid, "Escape");
   expect(byTestId(page, "preview")).toBeNull();
+});
+
+test("the selection and preview stay on their photo when library-changed re-runs the search", async () => {
+  let hits = [hit("/photos/a.jpg"), hit("/photos/b.jpg")];
+  const backend = fakeBackend().on("search", () => results(hits));
+  const page = await searchFor(backend, "cat");
+  openPreview(page, 1);
+
+  hits = [hit("/photos/new.jpg"), hit("/photos/a.jpg"), hit("/photos/b.jpg")];
+  await rustEmits("library-changed");
+  await vi.waitFor(() => expect(resultPaths(page)).toHaveLength(3));
+
+  expect(selectedPath(page)).toBe("/photos/b.jpg");
+  expect(get(page, "preview-path").textContent).toBe("/photos/b.jpg");
 });
 
 test("the preview shows the photo's metadata", async () => {
