@@ -1,4 +1,6 @@
-import { mountApp } from "./app";
+import { mount } from "svelte";
+import App from "./components/App.svelte";
+import "./style.css";
 
-const root = document.getElementById("app");
-if (root) void mountApp(root);
+const target = document.getElementById("app");
+if (target) mount(App, { target });

@@ -1,0 +1,130 @@
+// The query the user is building (text and images) and the answer on screen. Typing is
+// debounced; every run is numbered, and an answer older than the one shown is dropped, so a
+// slow early search never replaces the results of a later one.
+import { asIpcError, search, stageImage, type ImageRef, type Results } from "../ipc";
+import { baseName } from "./format";
+
+/** How long typing must pause before a search runs. */
+export const DEBOUNCE_MS = 150;
+/** Results asked for; the grid is virtualised, so a thousand cost little to show. */
+export const SEARCH_LIMIT = 1000;
+
+/** An image in the query, with what its chip says. */
+export interface QueryImage {
+  ref: ImageRef;
+  label: string;
+}
+
+export class Search {
+  text = $state("");
+  images = $state<QueryImage[]>([]);
+  /** The latest answer shown; null when the query is empty. */
+  results = $state<Results | null>(null);
+  /** What went wrong with the latest search or image, as Rust put it. */
+  error = $state<string | null>(null);
+  /** A search is in flight. */
+  busy = $state(false);
+  /** Which version of the query `results` answer; a re-run of the same query keeps it. */
+  shownQuery = $state(0);
+
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #query = 0;
+  #started = 0;
+  #shown = 0;
+
+  get isEmpty(): boolean {
+    return this.text.trim() === "" && this.images.length === 0;
+  }
+
+  /** The user typed: search once they pause. */
+  setText(text: string): void {
+    this.text = text;
+    this.#query += 1;
+    this.#cancelTimer();
+    this.#timer = setTimeout(() => void this.run(), DEBOUNCE_MS);
+  }
+
+  addImages(images: QueryImage[]): void {
+    const fresh = images.filter((image) => !this.images.some((known) => sameRef(known.ref, image.ref)));
+    this.images = [...this.images, ...fresh];
+    this.#queryChanged();
+  }
+
+  removeImage(index: number): void {
+    this.images = this.images.filter((_, i) => i !== index);
+    this.#queryChanged();
+  }
+
+  /** Replaces the whole query with one photo: "more like this". */
+  likePath(path: string): void {
+    this.text = "";
+    this.images = [pathImage(path)];
+    this.#queryChanged();
+  }
+
+  /** Reads picked, pasted or dropped files and stages their bytes with Rust. */
+  async addFiles(files: File[]): Promise<void> {
+    try {
+      const staged = await Promise.all(files.map(stageFile));
+      this.addImages(staged);
+    } catch (error) {
+      this.error = asIpcError(error).message;
+    }
+  }
+
+  /** Runs the current query now; the debounce timer, if any, is dropped. */
+  async run(): Promise<void> {
+    this.#cancelTimer();
+    const ticket = ++this.#started;
+    const query = this.#query;
+    if (this.isEmpty) return this.#show(ticket, query, null, null);
+    this.busy = true;
+    try {
+      const request = { text: this.text.trim(), images: this.images.map((image) => image.ref), limit: SEARCH_LIMIT };
+      this.#show(ticket, query, await search(request), null);
+    } catch (error) {
+      this.#show(ticket, query, this.results, asIpcError(error).message);
+    } finally {
+      if (ticket === this.#started) this.busy = false;
+    }
+  }
+
+  /** Stops a pending debounced search, e.g. when the page goes away. */
+  dispose(): void {
+    this.#cancelTimer();
+  }
+
+  #show(ticket: number, query: number, results: Results | null, error: string | null): void {
+    if (ticket < this.#shown) return;
+    this.#shown = ticket;
+    this.shownQuery = query;
+    this.results = results;
+    this.error = error;
+  }
+
+  #queryChanged(): void {
+    this.#query += 1;
+    void this.run();
+  }
+
+  #cancelTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+export function pathImage(path: string): QueryImage {
+  return { ref: { kind: "path", path }, label: baseName(path) };
+}
+
+async function stageFile(file: File): Promise<QueryImage> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const { token } = await stageImage(bytes);
+  return { ref: { kind: "bytes", token }, label: file.name || "pasted image" };
+}
+
+function sameRef(a: ImageRef, b: ImageRef): boolean {
+  if (a.kind === "path" && b.kind === "path") return a.path === b.path;
+  if (a.kind === "bytes" && b.kind === "bytes") return a.token === b.token;
+  return false;
+}
