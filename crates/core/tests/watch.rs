@@ -279,6 +279,30 @@ fn ten_thousand_files_copied_in_at_once_are_each_embedded_once() {
     assert!(peak < 1024, "peak RSS {peak} MiB");
 }
 
+#[test]
+fn a_paused_service_notes_changes_and_catches_up_on_resume() {
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path().canonicalize().expect("abs");
+    let live = Live::start(&[&root]);
+    live.control.pause();
+    let photo = distinct_png(&root.join("while-paused.png"), 7);
+    // Past debounce and settle, nothing may be committed while paused.
+    let quiet_until = Instant::now() + Duration::from_secs(3);
+    while let Some(left) = quiet_until.checked_duration_since(Instant::now()) {
+        match live.events.recv_timeout(left) {
+            Ok(Event::Index(index::Event::Committed { paths })) => {
+                panic!("committed while paused: {paths:?}")
+            }
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => panic!("the service stopped"),
+        }
+    }
+    assert!(!live.indexed(&photo));
+    live.control.resume();
+    live.wait_for(&[photo], &[]);
+    assert_eq!(live.model.calls(), 1);
+}
+
 /// This process's peak resident memory, MiB (0 where /proc is missing).
 fn peak_rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
