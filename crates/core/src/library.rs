@@ -48,6 +48,12 @@ impl Library {
         Ok(Self { store: Store::open(&data_dir.join("index"), model)?, data_dir: data_dir.to_owned() })
     }
 
+    /// Binds a library opened without a model to `model` (see
+    /// [`Store::bind_model`]).
+    pub fn bind_model(&self, model: &ModelKey) -> Result<(), Error> {
+        Ok(self.store.bind_model(model)?)
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir

@@ -42,6 +42,14 @@ pub enum Term {
     Text(String),
     /// An image file; if its bytes are in the library, the stored vector is used.
     Image(PathBuf),
+    /// An image's bytes (pasted, picked in a file dialog), named for errors;
+    /// if they are in the library, the stored vector is used.
+    ImageBytes {
+        /// What to call it in an error (`pasted image`, the file's name).
+        name: String,
+        /// The encoded image.
+        bytes: std::sync::Arc<Vec<u8>>,
+    },
 }
 
 /// What to look for and where.
@@ -239,16 +247,27 @@ fn term_vector(store: &Store, embedder: &dyn Embedder, term: &Term) -> Result<Em
         Term::Image(path) => {
             let bytes = std::fs::read(path)
                 .map_err(|source| photo::PhotoError::Read { path: path.clone(), source })?;
-            if let Some(id) = store.id_of(&photo::content_hash(&bytes))?
-                && let Some(stored) = store.vector(id)?
-            {
-                return Ok(Embedding::normalized(stored));
-            }
-            let image = photo::decode_bytes(path, &bytes)?;
-            let input = embedder.prepare_image(&image)?;
-            Ok(one(embedder.embed_images(&[input])?))
+            image_vector(store, embedder, path, &bytes)
         }
+        Term::ImageBytes { name, bytes } => image_vector(store, embedder, Path::new(name), bytes),
     }
+}
+
+/// The stored vector of these bytes, or a fresh embedding.
+fn image_vector(
+    store: &Store,
+    embedder: &dyn Embedder,
+    name: &Path,
+    bytes: &[u8],
+) -> Result<Embedding, Error> {
+    if let Some(id) = store.id_of(&photo::content_hash(bytes))?
+        && let Some(stored) = store.vector(id)?
+    {
+        return Ok(Embedding::normalized(stored));
+    }
+    let image = photo::decode_bytes(name, bytes)?;
+    let input = embedder.prepare_image(&image)?;
+    Ok(one(embedder.embed_images(&[input])?))
 }
 
 fn one(mut vectors: Vec<Embedding>) -> Embedding {

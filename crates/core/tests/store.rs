@@ -294,3 +294,16 @@ fn a_store_opened_without_a_model_serves_metadata_only() {
     assert_eq!(store.photo(1).expect("reads").map(|p| p.format), Some("jpeg".into()));
     assert!(matches!(store.nearest(&[1.0; 4], 1, None), Err(Error::NoModel)));
 }
+
+#[test]
+fn a_store_opened_without_a_model_can_be_bound_to_one_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), None).expect("opens");
+    assert!(store.commit(&three_photos(), 42).is_err(), "no model yet");
+    store.bind_model(&model("tiny", 4)).expect("binds");
+    store.bind_model(&model("tiny", 4)).expect("binding the same model again is fine");
+    store.commit(&three_photos(), 42).expect("commits");
+    assert_eq!(store.nearest(&[1.0, 0.0, 0.0, 0.0], 1, None).expect("searches")[0].id, 0);
+    let err = store.bind_model(&model("other", 4)).expect_err("refused");
+    assert!(err.to_string().contains("open with model tiny"), "{err}");
+}

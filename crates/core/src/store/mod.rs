@@ -232,7 +232,7 @@ pub struct Store {
     roots: RootDb,
     orphans: OrphanDb,
     vectors: arroy::Database<'static, Cosine>,
-    model: Option<(ModelKey, u16)>,
+    model: std::sync::OnceLock<(ModelKey, u16)>,
     dir: PathBuf,
 }
 
@@ -261,7 +261,7 @@ impl Store {
                 )))
             })?
             .unwrap_commit();
-        let mut store = Store {
+        let store = Store {
             env,
             meta,
             photos,
@@ -271,12 +271,30 @@ impl Store {
             roots,
             orphans,
             vectors,
-            model: None,
+            model: std::sync::OnceLock::new(),
             dir: dir.to_owned(),
         };
-        let index = store.register_model(model)?;
-        store.model = model.cloned().zip(index);
+        store.register_model(None)?;
+        if let Some(model) = model {
+            store.bind_model(model)?;
+        }
         Ok(store)
+    }
+
+    /// Binds a store opened without a model to `model` (e.g. once the
+    /// first model is downloaded). Binding the model it is bound to is a
+    /// no-op; another one is refused.
+    pub fn bind_model(&self, model: &ModelKey) -> Result<()> {
+        if let Some((bound, _)) = self.model.get() {
+            return if bound == model {
+                Ok(())
+            } else {
+                Err(Error::AlreadyBound { bound: bound.id.clone(), given: model.id.clone() })
+            };
+        }
+        let index = self.register_model(Some(model))?.ok_or(Error::NoModel)?;
+        let _ = self.model.set((model.clone(), index));
+        Ok(())
     }
 
     /// Checks the schema and finds or assigns the model's index.
@@ -320,7 +338,7 @@ impl Store {
 
     /// The model this store was opened for.
     pub fn model(&self) -> Option<&ModelKey> {
-        self.model.as_ref().map(|(key, _)| key)
+        self.model.get().map(|(key, _)| key)
     }
 
     /// The data directory.
@@ -329,7 +347,7 @@ impl Store {
     }
 
     fn bound(&self) -> Result<(&ModelKey, u16)> {
-        self.model.as_ref().map(|(key, index)| (key, *index)).ok_or(Error::NoModel)
+        self.model.get().map(|(key, index)| (key, *index)).ok_or(Error::NoModel)
     }
 
     fn writer_for(&self, index: u16, dims: usize) -> Writer<Cosine> {
