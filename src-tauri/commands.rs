@@ -1,7 +1,20 @@
-//! The commands the page may invoke. Each must also be allowed in `src-tauri/permissions/`
-//! and granted in `src-tauri/capabilities/`.
+//! The commands the page may invoke: each hands its work to `photofind-core` (through
+//! [`Backend`]), runs anything slow off the main thread, and rejects with a typed
+//! [`CommandError`]. Each must also be allowed in `src-tauri/permissions/` and granted in
+//! `src-tauri/capabilities/`.
 
-use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use photofind_core::search::{Query, Results, Term};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::{InvokeBody, Request};
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::backend::{Backend, IndexStatus, ModelInfo, RootInfo};
+use crate::error::{CommandError, CommandResult};
 
 /// What the page shows about the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,8 +33,209 @@ impl AppInfo {
 
 /// Returns the app's name and version, so the page shows what was really built.
 #[tauri::command]
-pub fn app_info(app: tauri::AppHandle) -> AppInfo {
+pub fn app_info(app: AppHandle) -> AppInfo {
     AppInfo::from_package(app.package_info())
+}
+
+/// An image in a query: a file (in a root, or dropped on the window) or staged bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ImageRef {
+    /// A file.
+    Path {
+        /// Its absolute path.
+        path: PathBuf,
+    },
+    /// Bytes handed over by `stage_image`.
+    Bytes {
+        /// The token `stage_image` returned.
+        token: String,
+    },
+}
+
+/// A query from the search box.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SearchRequest {
+    /// What was typed (may be empty when images are given).
+    pub text: String,
+    /// Images to search by.
+    pub images: Vec<ImageRef>,
+    /// At most this many results.
+    pub limit: usize,
+}
+
+type Shared<'a> = State<'a, Arc<Backend>>;
+
+/// Runs a query (text, images, or both) on a worker thread.
+#[tauri::command]
+pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResult<Results> {
+    let backend = Arc::clone(&backend);
+    let clip = backend.clip()?;
+    let query = query(&backend, request)?;
+    blocking(move || Ok(backend.library().search(clip.as_ref(), &query)?)).await
+}
+
+fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
+    let mut positive = Vec::new();
+    if !request.text.trim().is_empty() {
+        positive.push(Term::Text(request.text.trim().to_owned()));
+    }
+    for image in request.images {
+        positive.push(match image {
+            ImageRef::Path { path } => Term::Image(readable(backend, &path)?),
+            ImageRef::Bytes { token } => {
+                Term::ImageBytes { name: "the picked image".into(), bytes: backend.staged(&token)? }
+            }
+        });
+    }
+    if positive.is_empty() {
+        return Err(CommandError::new("search", "type a description or give an image"));
+    }
+    Ok(Query { positive, limit: request.limit.clamp(1, 5000), ..Query::default() })
+}
+
+/// Keeps picked or pasted image bytes (the raw request body) for a search; returns a token.
+#[tauri::command]
+pub fn stage_image(backend: Shared<'_>, request: Request<'_>) -> CommandResult<serde_json::Value> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::new("search", "stage_image takes the image's bytes as the request body"));
+    };
+    if bytes.is_empty() {
+        return Err(CommandError::new("search", "the image is empty"));
+    }
+    Ok(serde_json::json!({ "token": backend.stage(bytes.clone()) }))
+}
+
+/// The folders, with photo counts and states.
+#[tauri::command]
+pub async fn roots(backend: Shared<'_>) -> CommandResult<Vec<RootInfo>> {
+    let backend = Arc::clone(&backend);
+    blocking(move || backend.roots()).await
+}
+
+/// Asks for a folder with the native dialog and adds it; `None` when cancelled.
+#[tauri::command]
+pub async fn add_root_dialog(app: AppHandle, backend: Shared<'_>) -> CommandResult<Option<RootInfo>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    app.dialog().file().set_title("Add a photo folder").pick_folder(move |folder| {
+        let _ = tx.send(folder);
+    });
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let Some(folder) = rx.recv().ok().flatten() else { return Ok(None) };
+        let folder = folder
+            .into_path()
+            .map_err(|e| CommandError::new("not_found", format!("the dialog gave no local folder: {e}")))?;
+        let (root, _) = backend.library().add_root(&folder)?;
+        backend.roots_changed();
+        Ok(backend.roots()?.into_iter().find(|r| r.path == root))
+    })
+    .await
+}
+
+/// Forgets a folder and the photos only it held (the files stay on disk).
+#[tauri::command]
+pub async fn remove_root(backend: Shared<'_>, path: PathBuf) -> CommandResult<usize> {
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let removed = backend.library().remove_root(&path)?;
+        backend.roots_changed();
+        Ok(removed)
+    })
+    .await
+}
+
+/// Where indexing stands.
+#[tauri::command]
+pub fn index_status(backend: Shared<'_>) -> IndexStatus {
+    backend.index_status()
+}
+
+/// Pauses indexing after the current batch.
+#[tauri::command]
+pub fn pause_indexing(backend: Shared<'_>) {
+    backend.set_paused(true);
+}
+
+/// Resumes indexing, catching up on what changed meanwhile.
+#[tauri::command]
+pub fn resume_indexing(backend: Shared<'_>) {
+    backend.set_paused(false);
+}
+
+/// A file that could not be indexed, as the page's `FailureInfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// The files that could not be indexed, with their reasons.
+#[tauri::command]
+pub async fn failures(backend: Shared<'_>) -> CommandResult<Vec<FailureInfo>> {
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let failures = backend.library().store().failures()?;
+        Ok(failures.into_iter().map(|f| FailureInfo { path: f.path, reason: f.reason }).collect())
+    })
+    .await
+}
+
+/// The model: ready, missing (with what to do) or downloading.
+#[tauri::command]
+pub fn model_status(backend: Shared<'_>) -> ModelInfo {
+    backend.model_info()
+}
+
+/// Starts downloading the model in use; progress comes as `model-progress` events.
+#[tauri::command]
+pub fn download_model(app: AppHandle, backend: Shared<'_>) -> CommandResult<()> {
+    backend.download_model(&app)
+}
+
+/// Opens an indexed photo in the default viewer.
+#[tauri::command]
+pub fn open_path(app: AppHandle, backend: Shared<'_>, path: PathBuf) -> CommandResult<()> {
+    let path = inside_root(&backend, &path)?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| CommandError::new("io", format!("cannot open {}: {e}", path.display())))
+}
+
+/// Shows an indexed photo in the file manager.
+#[tauri::command]
+pub fn reveal_path(app: AppHandle, backend: Shared<'_>, path: PathBuf) -> CommandResult<()> {
+    let path = inside_root(&backend, &path)?;
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .map_err(|e| CommandError::new("io", format!("cannot show {}: {e}", path.display())))
+}
+
+fn inside_root(backend: &Backend, path: &Path) -> CommandResult<PathBuf> {
+    if backend.inside_root(path)? { Ok(path.to_owned()) } else { Err(not_allowed(path)) }
+}
+
+fn readable(backend: &Backend, path: &Path) -> CommandResult<PathBuf> {
+    if backend.readable(path)? { Ok(path.to_owned()) } else { Err(not_allowed(path)) }
+}
+
+fn not_allowed(path: &Path) -> CommandError {
+    CommandError::new(
+        "not_allowed",
+        format!(
+            "{} is not in one of your photo folders (add the folder, or drop the file on the window)",
+            path.display()
+        ),
+    )
+}
+
+/// Runs `work` on the blocking pool, so the page's IPC never waits on disk or the model.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> CommandResult<T> + Send + 'static,
+) -> CommandResult<T> {
+    tauri::async_runtime::spawn_blocking(work).await.map_err(|e| CommandError::new("app", e.to_string()))?
 }
 
 #[cfg(test)]
@@ -33,5 +247,19 @@ mod tests {
         let info = AppInfo { name: "photofind".into(), version: "1.2.3".into() };
         let json = serde_json::to_value(info).expect("AppInfo serializes");
         assert_eq!(json, serde_json::json!({ "name": "photofind", "version": "1.2.3" }));
+    }
+
+    #[test]
+    fn a_search_request_reads_the_pages_shape() {
+        let json = serde_json::json!({
+            "text": "cat",
+            "images": [{ "kind": "path", "path": "/p/a.jpg" }, { "kind": "bytes", "token": "img-1" }],
+            "limit": 1000,
+        });
+        let request: SearchRequest = serde_json::from_value(json).expect("parses");
+        assert_eq!(
+            request.images,
+            vec![ImageRef::Path { path: "/p/a.jpg".into() }, ImageRef::Bytes { token: "img-1".into() }]
+        );
     }
 }

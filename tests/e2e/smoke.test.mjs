@@ -2,7 +2,8 @@
 // Run it under a display, e.g. `xvfb-run -a node --test tests/e2e/`; scripts/test-desktop does.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTauriDriver } from "./tauri-driver.mjs";
@@ -32,6 +33,9 @@ describe("desktop app", { timeout: 120_000 }, () => {
   let app;
 
   before(async () => {
+    // A fresh, empty library and no model: the first run a new user sees.
+    process.env.PHOTOFIND_DATA_DIR = mkdtempSync(join(tmpdir(), "photofind-smoke-"));
+    delete process.env.PHOTOFIND_MODEL;
     assert.ok(existsSync(binary), `no app at ${binary}: cargo build -p ${PACKAGE} --features custom-protocol`);
     driver = await startTauriDriver();
     app = await Session.start(driver.url, binary);
@@ -62,8 +66,17 @@ describe("desktop app", { timeout: 120_000 }, () => {
     assert.equal(text, `photofind ${version}`);
   });
 
+  it("offers the model download on a first run without a model", async () => {
+    const setup = await waitFor(() => app.find('[data-testid="model-download"]'), { what: "the model download" });
+    const size = await app.find('[data-testid="model-size"]');
+    assert.match(await app.text(size), /MB/);
+    assert.ok(setup);
+    assert.equal((await app.findAll('[data-testid="model-error"]')).length, 0, "nothing failed yet");
+  });
+
   it("saves a screenshot", async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const png = await app.screenshot();
     assert.ok(png.length > 1_000, "the screenshot is suspiciously small");
     writeFileSync(join(SCREENSHOTS, "smoke.png"), png);

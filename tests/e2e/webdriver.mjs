@@ -67,6 +67,25 @@ export class Session {
     return value[ELEMENT_KEY];
   }
 
+  /** Every element matching `css` (possibly none). */
+  async findAll(css) {
+    const value = await this.call("POST", "/elements", { using: "css selector", value: css });
+    return value.map((element) => element[ELEMENT_KEY]);
+  }
+
+  /** Types `text` into `element`; for a file input, `text` is the file's absolute path. */
+  type(element, text) {
+    return this.call("POST", `/element/${element}/value`, { text });
+  }
+
+  click(element) {
+    return this.call("POST", `/element/${element}/click`, {});
+  }
+
+  clear(element) {
+    return this.call("POST", `/element/${element}/clear`, {});
+  }
+
   text(element) {
     return this.call("GET", `/element/${element}/text`);
   }
