@@ -31,14 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let (library, clip) = args.common.library_with_model()?;
-    let _writer = library.lock_writer("photofind index")?;
-    for folder in &args.folders {
-        library.add_root(folder)?;
-    }
-    if library.roots()?.is_empty() {
-        anyhow::bail!("the library has no folders: run `photofind index FOLDER...`");
-    }
+    let (library, clip, _writer) = args.common.writable_library("index", &args.folders)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("cannot catch Ctrl-C")?;

@@ -40,6 +40,26 @@ impl Common {
         open(self.data_dir()?, None)
     }
 
+    /// Opens the library to write it: model loaded, the writer lock held
+    /// (another indexing process is named, not raced), `folders` added as
+    /// roots, and at least one root there. `what` is the subcommand, for the
+    /// lock and the messages.
+    pub fn writable_library(
+        &self,
+        what: &str,
+        folders: &[PathBuf],
+    ) -> Result<(Library, Clip, photofind_core::service::WriterLock)> {
+        let (library, clip) = self.library_with_model()?;
+        let writer = library.lock_writer(&format!("photofind {what}"))?;
+        for folder in folders {
+            library.add_root(folder)?;
+        }
+        if library.roots()?.is_empty() {
+            anyhow::bail!("the library has no folders: run `photofind {what} FOLDER...`");
+        }
+        Ok((library, clip, writer))
+    }
+
     /// Loads the model and opens the library bound to it.
     pub fn library_with_model(&self) -> Result<(Library, Clip)> {
         let clip = self.clip()?;

@@ -28,14 +28,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let (library, clip) = args.common.library_with_model()?;
-    let _writer = library.lock_writer("photofind watch")?;
-    for folder in &args.folders {
-        library.add_root(folder)?;
-    }
-    if library.roots()?.is_empty() {
-        anyhow::bail!("the library has no folders: run `photofind watch FOLDER...`");
-    }
+    let (library, clip, _writer) = args.common.writable_library("watch", &args.folders)?;
     let (control, commands) = watch::control();
     ctrlc::set_handler(move || control.stop()).context("cannot catch Ctrl-C")?;
     let mut view = WatchView { json: args.json, index: View::new(args.json) };

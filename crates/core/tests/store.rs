@@ -188,17 +188,24 @@ fn a_failure_is_recorded_until_the_file_is_indexed() {
     assert_eq!(store.failures().expect("reads"), vec![]);
 }
 
-#[test]
-fn removing_a_photo_takes_its_vector_out_of_search_under_every_model() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    drop(filled(dir.path()));
-    let other = Store::open(dir.path(), Some(&model("other", 2))).expect("opens");
+/// The filled store, where dusk.jpg (photo 2) also got a vector under a
+/// second model "other" (2 dims), and then its file went; opened for "other".
+fn dusk_under_a_second_model_then_removed(dir: &std::path::Path) -> Store {
+    drop(filled(dir));
+    let other = Store::open(dir, Some(&model("other", 2))).expect("opens");
     let mut dusk = embedded(3, "/photos/dusk.jpg", [0.0; 4]);
     if let Change::Embedded(e) = &mut dusk {
         e.vector = vec![1.0, 0.0];
     }
     other.commit(&[dusk], 42).expect("commits");
     other.commit(&[Change::Removed("/photos/dusk.jpg".into())], 42).expect("commits");
+    other
+}
+
+#[test]
+fn removing_a_photo_takes_its_vector_out_of_search_under_every_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dusk_under_a_second_model_then_removed(dir.path());
     assert_eq!(other.vector(2).expect("reads"), None);
     drop(other);
     let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
@@ -209,14 +216,7 @@ fn removing_a_photo_takes_its_vector_out_of_search_under_every_model() {
 #[test]
 fn an_orphan_found_again_gets_its_vectors_back_under_every_model_until_purged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(filled(dir.path()));
-    let other = Store::open(dir.path(), Some(&model("other", 2))).expect("opens");
-    let mut dusk = embedded(3, "/photos/dusk.jpg", [0.0; 4]);
-    if let Change::Embedded(e) = &mut dusk {
-        e.vector = vec![1.0, 0.0];
-    }
-    other.commit(&[dusk], 42).expect("commits");
-    other.commit(&[Change::Removed("/photos/dusk.jpg".into())], 42).expect("commits");
+    let other = dusk_under_a_second_model_then_removed(dir.path());
     assert!(other.has_vector(2).expect("reads"), "kept aside for the bytes coming back");
     assert_eq!(other.stats().expect("stats").orphans, 1);
 
