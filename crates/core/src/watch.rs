@@ -586,3 +586,30 @@ fn watch_failure(root: &Path, err: &notify::Error, poll_every: Duration) -> Stri
         _ => format!("{}: cannot watch it ({err}); it is rescanned every {minutes} min", root.display()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_limit_message_names_the_sysctl_and_the_fallback() {
+        let err = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
+        let text = watch_failure(Path::new("/photos"), &err, Duration::from_secs(300));
+        for needle in
+            ["/photos", "fs.inotify.max_user_watches", "sudo sysctl", "/etc/sysctl.d/", "every 5 min"]
+        {
+            assert!(text.contains(needle), "{needle:?} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn a_path_changing_size_is_not_settled_until_it_holds_still() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("a.jpg");
+        std::fs::write(&file, b"12").expect("writes");
+        let first = stat(&file);
+        std::fs::write(&file, b"1234").expect("writes");
+        assert_ne!(first, stat(&file), "a grown file is a new stat");
+        assert_eq!(stat(&dir.path().join("gone.jpg")), None);
+    }
+}
