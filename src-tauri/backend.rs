@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use photofind_clip::Clip;
-use photofind_core::service::{RootState, WriterLock};
+use photofind_core::service::{RootState, ServiceState, WriterLock};
 use photofind_core::store::ModelKey;
 use photofind_core::{Embedder, Library, index, watch};
 use photofind_models::{Manifest, Models};
@@ -68,7 +68,6 @@ pub struct Backend {
     clip: OnceLock<Arc<Clip>>,
     control: Mutex<Option<watch::Control>>,
     status: Arc<Mutex<IndexStatus>>,
-    paused: AtomicBool,
     downloading: AtomicBool,
     model_message: Mutex<Option<String>>,
     staged: Mutex<HashMap<String, Arc<Vec<u8>>>>,
@@ -101,7 +100,6 @@ impl Backend {
             clip: OnceLock::new(),
             control: Mutex::new(None),
             status: Arc::new(Mutex::new(IndexStatus { state: "idle", ..IndexStatus::default() })),
-            paused: AtomicBool::new(false),
             downloading: AtomicBool::new(false),
             model_message: Mutex::new(None),
             staged: Mutex::new(HashMap::new()),
@@ -212,7 +210,6 @@ impl Backend {
     pub fn set_paused(&self, paused: bool) {
         let control = lock(&self.control);
         let Some(control) = control.as_ref() else { return };
-        self.paused.store(paused, Ordering::Relaxed);
         if paused {
             control.pause();
             lock(&self.status).state = "paused";
@@ -273,30 +270,26 @@ impl Backend {
 
     /// The model as the page shows it.
     pub fn model_info(&self) -> ModelInfo {
-        let manifest = self.manifest();
-        let (id, name, size, license) = match &manifest {
-            Some(m) => (m.id.clone(), m.name.clone(), m.total_size(), m.license.clone()),
-            None => (
-                self.clip.get().map(|c| c.model_id().to_owned()).unwrap_or_default(),
-                String::new(),
-                0,
-                String::new(),
-            ),
-        };
-        let (id, name) = match self.clip.get() {
-            Some(clip) => {
-                (clip.model_id().to_owned(), if name.is_empty() { clip.model_id().to_owned() } else { name })
-            }
-            None => (id, name),
-        };
+        let loaded = self.clip.get().map(|clip| clip.model_id().to_owned());
+        // The manifest describes the loaded model only when it is that model (PHOTOFIND_MODEL may
+        // point anywhere); without a model it describes the one to download.
+        let manifest = self.manifest().filter(|m| loaded.as_ref().is_none_or(|id| *id == m.id));
         let state = match () {
-            _ if self.clip.get().is_some() => "ready",
+            _ if loaded.is_some() => "ready",
             _ if self.downloading.load(Ordering::Relaxed) => "downloading",
             _ => "missing",
         };
         // Only a failed download or load has something to say; a first run just offers the download.
         let message = if state == "missing" { lock(&self.model_message).clone() } else { None };
-        ModelInfo { id, name, size, license, state, message }
+        match manifest {
+            Some(m) => {
+                ModelInfo { size: m.total_size(), id: m.id, name: m.name, license: m.license, state, message }
+            }
+            None => {
+                let id = loaded.unwrap_or_default();
+                ModelInfo { name: id.clone(), id, size: 0, license: String::new(), state, message }
+            }
+        }
     }
 
     /// Downloads the model in use in the background, then loads it and starts the service.
@@ -345,10 +338,7 @@ impl Backend {
             .into_iter()
             .map(|path| {
                 let photos = store.ids_in(&path)?.len();
-                let state = published
-                    .as_ref()
-                    .and_then(|s| s.roots.iter().find(|r| r.path == path).map(|r| r.state))
-                    .unwrap_or(if path.is_dir() { RootState::Idle } else { RootState::Offline });
+                let state = ServiceState::root_state(published.as_ref(), &path);
                 Ok(RootInfo { path, photos, state: root_state(state) })
             })
             .collect()

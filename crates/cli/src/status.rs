@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use photofind_core::index::Progress;
-use photofind_core::service::{self, RootState};
+use photofind_core::service::{self, RootState, ServiceState};
 use photofind_core::store::{Failure, Stats};
 
 use crate::{Common, Outcome};
@@ -54,18 +54,14 @@ pub fn run(args: Args) -> Result<Outcome> {
     let library = args.common.library()?;
     let store = library.store();
     let running = service::running_state(library.data_dir());
-    let state_of = |path: &std::path::Path| {
-        let published = running.as_ref().and_then(|s| s.roots.iter().find(|r| r.path == path));
-        match published {
-            Some(root) => root.state,
-            None if path.is_dir() => RootState::Idle,
-            None => RootState::Offline,
-        }
-    };
     let roots = library
         .roots()?
         .into_iter()
-        .map(|path| Root { online: path.is_dir(), state: state_of(&path), path })
+        .map(|path| Root {
+            online: path.is_dir(),
+            state: ServiceState::root_state(running.as_ref(), &path),
+            path,
+        })
         .collect();
     let service =
         running.map(|s| Service { pid: s.pid, paused: s.paused, progress: s.progress, warnings: s.warnings });

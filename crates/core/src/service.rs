@@ -149,6 +149,20 @@ pub fn running_state(data_dir: &Path) -> Option<ServiceState> {
     serde_json::from_slice(&bytes).ok()
 }
 
+impl ServiceState {
+    /// The state of `root`: what the service published, else `Idle` when the
+    /// folder is there and `Offline` when it is not (no service runs, or the
+    /// root is newer than the last publication).
+    pub fn root_state(state: Option<&ServiceState>, root: &Path) -> RootState {
+        let published = state.and_then(|s| s.roots.iter().find(|r| r.path == root));
+        match published {
+            Some(status) => status.state,
+            None if root.is_dir() => RootState::Idle,
+            None => RootState::Offline,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +188,19 @@ mod tests {
         assert!(running_state(dir.path()).is_none(), "no lock held");
         let _lock = lock_writer(dir.path(), "test").expect("locks");
         assert_eq!(running_state(dir.path()).map(|s| s.pid), Some(1));
+    }
+
+    #[test]
+    fn a_root_state_is_the_published_one_else_idle_or_offline_by_presence() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (here, gone) = (dir.path().to_owned(), dir.path().join("unplugged"));
+        assert_eq!(ServiceState::root_state(None, &here), RootState::Idle);
+        assert_eq!(ServiceState::root_state(None, &gone), RootState::Offline);
+        let state = ServiceState {
+            roots: vec![RootStatus { path: here.clone(), state: RootState::Scanning }],
+            ..ServiceState::default()
+        };
+        assert_eq!(ServiceState::root_state(Some(&state), &here), RootState::Scanning);
+        assert_eq!(ServiceState::root_state(Some(&state), &gone), RootState::Offline);
     }
 }
