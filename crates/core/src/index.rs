@@ -147,6 +147,8 @@ enum Msg {
     Change(Change),
     RootMissing(PathBuf),
     Fatal(EmbedError),
+    /// The index could not be read (not one file's fault, so the run stops).
+    Broken(crate::store::Error),
 }
 
 /// What a run looks at.
@@ -300,7 +302,13 @@ fn scan_paths(
             continue;
         }
         let going_on = if is_gone(path) {
-            gone_changes(store, path).into_iter().all(|change| msgs.send(Msg::Change(change)).is_ok())
+            match gone_changes(store, path) {
+                Ok(changes) => changes.into_iter().all(|change| msgs.send(Msg::Change(change)).is_ok()),
+                Err(err) => {
+                    let _ = msgs.send(Msg::Broken(err));
+                    false
+                }
+            }
         } else {
             scan_tree(store, path, counts, halted, work, msgs)
         };
@@ -312,18 +320,17 @@ fn scan_paths(
 }
 
 /// Removals for a gone file or folder: its paths and failures in the index.
-fn gone_changes(store: &Store, path: &Path) -> Vec<Change> {
+fn gone_changes(store: &Store, path: &Path) -> crate::store::Result<Vec<Change>> {
     let mut gone = Vec::new();
-    let mut note = |p: &Path| gone.push(Change::Removed(p.to_owned()));
-    if store.path_entry(path).ok().flatten().is_some() || store.failure(path).ok().flatten().is_some() {
-        note(path);
+    if store.path_entry(path)?.is_some() || store.failure(path)?.is_some() {
+        gone.push(path.to_owned());
     }
-    let _ = store.for_each_path_in::<crate::store::Error>(path, |p, _| {
-        note(p);
+    store.for_each_path_in::<crate::store::Error>(path, |p, _| {
+        gone.push(p.to_owned());
         Ok(())
-    });
-    store.failures_in(path).unwrap_or_default().iter().for_each(|f| note(&f.path));
-    gone
+    })?;
+    gone.extend(store.failures_in(path)?.into_iter().map(|f| f.path));
+    Ok(gone.into_iter().map(Change::Removed).collect())
 }
 
 /// Walks one folder (or file); false when the run stopped.
@@ -565,6 +572,10 @@ impl<'a> Writer<'a> {
                     self.missing.push(root);
                 }
                 Ok(Msg::Fatal(err)) => {
+                    self.commit(on_event)?;
+                    return Err(err.into());
+                }
+                Ok(Msg::Broken(err)) => {
                     self.commit(on_event)?;
                     return Err(err.into());
                 }
