@@ -8,12 +8,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use photofind_clip::Clip;
 use photofind_core::service::{RootState, ServiceState, WriterLock};
-use photofind_core::store::ModelKey;
 use photofind_core::{Embedder, Library, index, watch};
 use photofind_models::{Manifest, Models};
 use serde::Serialize;
@@ -43,6 +42,19 @@ pub struct IndexStatus {
     pub embedded: u64,
     /// The file most recently finished.
     pub current: Option<PathBuf>,
+    /// A model switch under way: the next model's index fills while search keeps the current one.
+    pub switching: Option<Switching>,
+}
+
+/// A model switch, as the page's `Switching`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Switching {
+    /// The model being switched to.
+    pub model: String,
+    /// Photos it has embedded.
+    pub vectors: u64,
+    /// Photos in the library.
+    pub photos: u64,
 }
 
 /// The model, as the page's `ModelInfo`.
@@ -65,7 +77,8 @@ pub struct ModelInfo {
 /// Everything the commands share.
 pub struct Backend {
     library: Arc<Library>,
-    clip: OnceLock<Arc<Clip>>,
+    /// The model searches use; replaced when a model switch completes.
+    clip: Arc<RwLock<Option<Arc<Clip>>>>,
     control: Mutex<Option<watch::Control>>,
     status: Arc<Mutex<IndexStatus>>,
     downloading: AtomicBool,
@@ -97,7 +110,7 @@ impl Backend {
         let library = Arc::new(Library::open(data_dir, None)?);
         let backend = Self {
             library,
-            clip: OnceLock::new(),
+            clip: Arc::new(RwLock::new(None)),
             control: Mutex::new(None),
             status: Arc::new(Mutex::new(IndexStatus { state: "idle", ..IndexStatus::default() })),
             downloading: AtomicBool::new(false),
@@ -135,17 +148,31 @@ impl Backend {
     }
 
     fn load_model(&self, dir: &Path) -> CommandResult<()> {
-        let clip = Clip::load(dir).map_err(|e| {
-            CommandError::new("model", format!("cannot load the model in {}: {e}", dir.display()))
-        })?;
-        self.library.bind_model(&ModelKey { id: clip.model_id().to_owned(), dims: clip.dims() })?;
-        let _ = self.clip.set(Arc::new(clip));
+        let clip = load_clip(dir)?;
+        self.library.store().register_model(&photofind_core::store::ModelKey::of(&clip))?;
+        *self.clip.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(clip));
         Ok(())
     }
 
-    /// The model, or what to do without one.
+    fn loaded(&self) -> Option<Arc<Clip>> {
+        self.clip.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The model searches use now, or what to do without one. A search holds it for its whole
+    /// run, so it answers from one model's index even while a switch completes.
     pub fn clip(&self) -> CommandResult<Arc<Clip>> {
-        self.clip.get().cloned().ok_or_else(|| CommandError::new("no_model", self.missing_message()))
+        self.loaded().ok_or_else(|| CommandError::new("no_model", self.missing_message()))
+    }
+
+    /// The model a switch is under way to (`photofind model use`), unless `PHOTOFIND_MODEL`
+    /// pins the model.
+    fn next_model_dir(&self) -> Option<PathBuf> {
+        if std::env::var_os("PHOTOFIND_MODEL").is_some() {
+            return None;
+        }
+        let models = self.models();
+        let next = models.next().ok()??;
+        (next != models.current().ok()?).then(|| models.path(&next))?
     }
 
     fn manifest(&self) -> Option<Manifest> {
@@ -161,7 +188,7 @@ impl Backend {
 
     /// Starts the service when there is a model and no other process indexes this library.
     pub fn start_service(&self, app: &AppHandle) {
-        let Some(clip) = self.clip.get().cloned() else { return };
+        let Some(clip) = self.loaded() else { return };
         let mut control = lock(&self.control);
         if control.is_some() {
             return;
@@ -177,15 +204,17 @@ impl Backend {
         }
         let (handle, commands) = watch::control();
         *control = Some(handle);
-        let (library, status, changed, status_changed) =
-            (self.library.clone(), self.status.clone(), self.changed.clone(), self.status_changed.clone());
+        let service = Service {
+            library: self.library.clone(),
+            models: self.models(),
+            searching: self.clip.clone(),
+            status: self.status.clone(),
+            changed: self.changed.clone(),
+            status_changed: self.status_changed.clone(),
+        };
+        let next = self.next_model_dir();
         std::thread::spawn(move || {
-            let options = watch::Options::default();
-            let mut on_event = |event: watch::Event| {
-                note_event(&event, &status, &changed);
-                status_changed.store(true, Ordering::Relaxed);
-            };
-            if let Err(err) = library.watch(clip.as_ref(), &options, &commands, &mut on_event) {
+            if let Err(err) = service.run(clip, next, &commands) {
                 eprintln!("photofind: the indexing service stopped: {err}");
             }
         });
@@ -270,7 +299,7 @@ impl Backend {
 
     /// The model as the page shows it.
     pub fn model_info(&self) -> ModelInfo {
-        let loaded = self.clip.get().map(|clip| clip.model_id().to_owned());
+        let loaded = self.loaded().map(|clip| clip.model_id().to_owned());
         // The manifest describes the loaded model only when it is that model (PHOTOFIND_MODEL may
         // point anywhere); without a model it describes the one to download.
         let manifest = self.manifest().filter(|m| loaded.as_ref().is_none_or(|id| *id == m.id));
@@ -294,7 +323,7 @@ impl Backend {
 
     /// Downloads the model in use in the background, then loads it and starts the service.
     pub fn download_model(self: &Arc<Self>, app: &AppHandle) -> CommandResult<()> {
-        if self.clip.get().is_some() {
+        if self.loaded().is_some() {
             return Ok(());
         }
         let manifest = self
@@ -345,6 +374,59 @@ impl Backend {
     }
 }
 
+fn load_clip(dir: &Path) -> CommandResult<Clip> {
+    Clip::load(dir)
+        .map_err(|e| CommandError::new("model", format!("cannot load the model in {}: {e}", dir.display())))
+}
+
+/// What the service thread holds.
+struct Service {
+    library: Arc<Library>,
+    models: Models,
+    searching: Arc<RwLock<Option<Arc<Clip>>>>,
+    status: Arc<Mutex<IndexStatus>>,
+    changed: Arc<AtomicBool>,
+    status_changed: Arc<AtomicBool>,
+}
+
+impl Service {
+    /// Watches with `clip` (filling `next`'s index too, when a switch is under way) until
+    /// stopped; when the next model covers the library, searches switch to it and the service
+    /// goes on with it.
+    fn run(
+        &self,
+        mut clip: Arc<Clip>,
+        next: Option<PathBuf>,
+        commands: &watch::Commands,
+    ) -> Result<(), String> {
+        let mut next = match next {
+            Some(dir) => Some(Arc::new(load_clip(&dir).map_err(|e| e.message)?)),
+            None => None,
+        };
+        let options = watch::Options::default();
+        loop {
+            let mut on_event = |event: watch::Event| {
+                note_event(&event, &self.status, &self.changed);
+                self.status_changed.store(true, Ordering::Relaxed);
+            };
+            let next_model = next.as_deref().map(|n| n as &dyn Embedder);
+            match self.library.watch(clip.as_ref(), next_model, &options, commands, &mut on_event) {
+                Ok(watch::Ended::Stopped) => return Ok(()),
+                Ok(watch::Ended::Covered { model }) => {
+                    self.models.finish_switch(&model).map_err(|e| e.to_string())?;
+                    clip = next.take().ok_or("the next model vanished")?;
+                    *self.searching.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(clip.clone());
+                    lock(&self.status).switching = None;
+                    self.status_changed.store(true, Ordering::Relaxed);
+                    self.changed.store(true, Ordering::Relaxed);
+                }
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+    }
+}
+
 /// A folder, as the page's `RootInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RootInfo {
@@ -383,6 +465,9 @@ fn note_event(event: &watch::Event, status: &Mutex<IndexStatus>, changed: &Atomi
         watch::Event::Index(index::Event::Committed { .. } | index::Event::Removed { .. })
         | watch::Event::Root(_) => changed.store(true, Ordering::Relaxed),
         watch::Event::Idle if status.state != "paused" => status.state = "idle",
+        watch::Event::Switching { model, vectors, photos } => {
+            status.switching = Some(Switching { model: model.clone(), vectors: *vectors, photos: *photos });
+        }
         _ => {}
     }
 }

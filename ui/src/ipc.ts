@@ -66,6 +66,14 @@ export interface IndexStatus {
   failed: number;
   embedded: number;
   current: string | null;
+  /** A model switch under way: the next model's index fills while search keeps the current one. */
+  switching: Switching | null;
+}
+
+export interface Switching {
+  model: string;
+  vectors: number;
+  photos: number;
 }
 
 export interface FailureInfo {

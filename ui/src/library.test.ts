@@ -33,6 +33,7 @@ const INDEXING: IndexStatus = {
   failed: 0,
   embedded: 250,
   current: "/home/ann/Pictures/holidays/img_0251.jpg",
+  switching: null,
 };
 
 test("the folder list shows each folder's photo count and state", async () => {
@@ -165,6 +166,17 @@ test("Pause and Resume call Rust and the button follows the state it reports", a
     "pause_indexing",
     "resume_indexing",
   ]);
+});
+
+test("a model switch under way shows how far the next model has come", async () => {
+  const switching = { model: "clip-vit-large-patch14", vectors: 1200, photos: 4800 };
+  const backend = fakeBackend().on("index_status", () => ({ ...IDLE, switching }));
+  const page = await renderApp(backend);
+
+  const line = get(page, "switch-state");
+  expect(line.textContent).toContain("clip-vit-large-patch14");
+  expect(line.textContent).toContain("1,200 / 4,800");
+  expect(get(page, "switch-progress").getAttribute("value")).toBe("1200");
 });
 
 test("an idle index has nothing to pause", async () => {

@@ -39,7 +39,44 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut view = View::new(args.json);
     let summary = library.index(&clip, &options, &cancel, &mut |event| view.show(&event))?;
     view.finish(&summary)?;
+    if !summary.cancelled
+        && let Some(next) = args.common.next_clip()?
+    {
+        fill_next(&args.common, &library, &next, &options, &cancel, args.json)?;
+    }
     Ok(if summary.progress.failed > 0 { Outcome::SomeFailed } else { Outcome::Done })
+}
+
+/// A model switch is under way: embeds the library with the next model
+/// too, and switches to it once its index covers the library.
+fn fill_next(
+    common: &Common,
+    library: &photofind_core::Library,
+    next: &photofind_clip::Clip,
+    options: &Options,
+    cancel: &AtomicBool,
+    json: bool,
+) -> Result<()> {
+    use photofind_core::Embedder as _;
+    let id = next.model_id().to_owned();
+    let mut view = View::new(json);
+    view.note("switching", &id, &format!("switching to {id}: embedding the library with it too"));
+    let summary = library.index(next, options, cancel, &mut |event| view.show(&event))?;
+    view.finish(&summary)?;
+    let coverage =
+        library.coverage(&id)?.unwrap_or(photofind_core::store::Coverage { vectors: 0, photos: 0 });
+    if !summary.cancelled && coverage.complete() {
+        common.finish_switch(&id)?;
+        view.note("switched", &id, &format!("search now uses {id}"));
+    } else {
+        let line = format!(
+            "{id} covers {} of {} photos; search keeps using the current model until it covers all \
+             (run `photofind index` again, or `photofind model use {id} --now`)",
+            coverage.vectors, coverage.photos
+        );
+        view.note("switching", &id, &line);
+    }
+    Ok(())
 }
 
 /// Draws events for a person (a bar on stderr) or a program (JSON lines).
@@ -77,6 +114,15 @@ impl View {
                 root.display()
             )),
             Event::Committed { .. } | Event::Removed { .. } => {}
+        }
+    }
+
+    /// A line for a person, or a JSON `{"event": event, "model": model}` line.
+    pub fn note(&self, event: &str, model: &str, line: &str) {
+        if self.json {
+            let _ = writeln!(std::io::stdout(), "{}", serde_json::json!({ "event": event, "model": model }));
+        } else {
+            self.say(line.to_owned());
         }
     }
 

@@ -60,7 +60,31 @@ impl Common {
         Ok((library, clip, writer))
     }
 
-    /// Loads the model and opens the library bound to it.
+    /// The model a switch is under way to (`photofind model use`), loaded,
+    /// when this process should fill its index: only when the model in use
+    /// is the installed one (not --model / PHOTOFIND_MODEL). A switch to a
+    /// model that is gone, or already in use, is abandoned.
+    pub fn next_clip(&self) -> Result<Option<Clip>> {
+        if self.model.is_some() {
+            return Ok(None);
+        }
+        let models = photofind_models::Models::new(&self.data_dir()?);
+        let Some(id) = models.next()? else { return Ok(None) };
+        let dir = models.path(&id).filter(|_| id != models.current().unwrap_or_default());
+        let Some(dir) = dir else {
+            models.clear_next()?;
+            return Ok(None);
+        };
+        let clip = Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        Ok(Some(clip))
+    }
+
+    /// Ends a switch: `id` is the model in use from now on.
+    pub fn finish_switch(&self, id: &str) -> Result<()> {
+        Ok(photofind_models::Models::new(&self.data_dir()?).finish_switch(id)?)
+    }
+
+    /// Loads the model and opens the library for it.
     pub fn library_with_model(&self) -> Result<(Library, Clip)> {
         let clip = self.clip()?;
         let key = ModelKey { id: clip.model_id().to_owned(), dims: clip.dims() };

@@ -4,7 +4,14 @@
 //! one (resumable, every file checked against its SHA-256, installed atomically)
 //! with a progress bar; `use` picks the installed model the other subcommands
 //! load when neither --model nor PHOTOFIND_MODEL is given; `path` prints its
-//! directory.
+//! directory; `drop` deletes a model's index from the library.
+//!
+//! Switching models keeps search up: when the library already has photos,
+//! `use` starts a switch. The new model's vectors fill their own index
+//! (`photofind index`, or a watching service: `photofind watch`, the app)
+//! while search keeps the current model; search switches once the new
+//! index covers the library, or at once with `--now`. The old index stays
+//! until `photofind model drop`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,8 +50,19 @@ enum Action {
         #[arg(long = "use")]
         make_current: bool,
     },
-    /// Use an installed model from now on.
+    /// Switch to an installed model: at once for an empty library, else
+    /// once its index covers the library (search keeps the current model
+    /// meanwhile).
     Use {
+        /// Model id.
+        id: String,
+        /// Switch search now, even if the model's index covers only part of
+        /// the library (the rest is embedded by the next index run).
+        #[arg(long)]
+        now: bool,
+    },
+    /// Delete a model's index from the library (not the model in use).
+    Drop {
         /// Model id.
         id: String,
     },
@@ -74,11 +92,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     match args.action {
         Action::List { json } => list(&models, json),
         Action::Fetch { which, make_current } => fetch_model(&models, which, make_current),
-        Action::Use { id } => {
-            models.set_current(&id)?;
-            eprintln!("using {id}");
-            Ok(Outcome::Done)
-        }
+        Action::Use { id, now } => use_model(&args.common, &models, &id, now),
+        Action::Drop { id } => drop_index(&args.common, &models, &id),
         Action::Path { id } => {
             let id = id.map_or_else(|| models.current(), Ok)?;
             let path = models.path(&id).with_context(|| not_installed(&models, &id))?;
@@ -156,6 +171,63 @@ fn fetch_model(models: &Models, which: Option<String>, make_current: bool) -> Re
     if make_current {
         models.set_current(&manifest.id)?;
         eprintln!("using {}", manifest.id);
+    }
+    Ok(Outcome::Done)
+}
+
+/// Switches at once when nothing would be unsearchable (an empty library,
+/// a model whose index already covers it) or when told to; else starts a
+/// switch that indexing finishes.
+fn use_model(common: &Common, models: &Models, id: &str, now: bool) -> Result<Outcome> {
+    if models.path(id).is_none() {
+        anyhow::bail!("{}", not_installed(models, id));
+    }
+    let current = models.current()?;
+    if id == current {
+        models.clear_next()?;
+        eprintln!("{id} is already in use");
+        return Ok(Outcome::Done);
+    }
+    let library = common.library()?;
+    let photos = library.store().stats()?.photos;
+    let coverage = library.coverage(id)?.unwrap_or(photofind_core::store::Coverage { vectors: 0, photos });
+    if now || coverage.complete() {
+        models.finish_switch(id)?;
+        eprintln!("using {id}");
+        if !coverage.complete() {
+            eprintln!(
+                "search finds {} of {} photos until `photofind index` (or a watching service) embeds the rest",
+                coverage.vectors, coverage.photos
+            );
+        }
+        return Ok(Outcome::Done);
+    }
+    models.set_next(id)?;
+    eprintln!(
+        "switching to {id}: its index covers {} of {} photos; search keeps using {current} until it \
+         covers them all. `photofind index` (or a running `photofind watch` or app, once restarted) \
+         embeds the rest; `photofind model use {id} --now` switches at once",
+        coverage.vectors, coverage.photos
+    );
+    Ok(Outcome::Done)
+}
+
+/// Deletes a model's index; never the one search uses.
+fn drop_index(common: &Common, models: &Models, id: &str) -> Result<Outcome> {
+    if id == models.current()? {
+        anyhow::bail!(
+            "{id} is the model in use: switch to another (`photofind model use ID`) before dropping its index"
+        );
+    }
+    let library = common.library()?;
+    let _writer = library.lock_writer("photofind model drop")?;
+    if models.next()?.as_deref() == Some(id) {
+        models.clear_next()?;
+        eprintln!("abandoned the switch to {id}");
+    }
+    match library.drop_model(id)? {
+        Some(vectors) => eprintln!("dropped the index of {id} ({vectors} vectors)"),
+        None => eprintln!("the library has no index for {id}"),
     }
     Ok(Outcome::Done)
 }

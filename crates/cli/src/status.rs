@@ -29,8 +29,23 @@ struct Status {
     roots: Vec<Root>,
     #[serde(flatten)]
     stats: Stats,
+    /// A model switch under way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    switch: Option<Switch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failures: Option<Vec<Failure>>,
+}
+
+#[derive(Serialize)]
+struct Switch {
+    /// The model search uses until the switch is done.
+    from: String,
+    /// The model being switched to.
+    to: String,
+    /// Photos `to` has embedded.
+    vectors: u64,
+    /// Photos in the library.
+    photos: u64,
 }
 
 #[derive(Serialize)]
@@ -66,8 +81,16 @@ pub fn run(args: Args) -> Result<Outcome> {
     let service =
         running.map(|s| Service { pid: s.pid, paused: s.paused, progress: s.progress, warnings: s.warnings });
     let failures = if args.errors { Some(store.failures()?) } else { None };
-    let status =
-        Status { data_dir: args.common.data_dir()?, service, roots, stats: store.stats()?, failures };
+    let models = photofind_models::Models::new(library.data_dir());
+    let stats = store.stats()?;
+    let switch = match models.next()? {
+        Some(to) => {
+            let vectors = library.coverage(&to)?.map_or(0, |c| c.vectors);
+            Some(Switch { from: models.current()?, to, vectors, photos: stats.photos })
+        }
+        None => None,
+    };
+    let status = Status { data_dir: args.common.data_dir()?, service, roots, stats, switch, failures };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
@@ -95,6 +118,12 @@ fn print_status(status: &Status) {
     println!("embeddings computed, ever: {}; set aside (files gone): {}", s.embeddings, s.orphans);
     for model in &s.models {
         println!("model: {} ({} dims): {} vectors", model.id, model.dims, model.vectors);
+    }
+    if let Some(w) = &status.switch {
+        println!(
+            "switching models: {} -> {}: {} of {} photos embedded (search uses {} until then)",
+            w.from, w.to, w.vectors, w.photos, w.from
+        );
     }
     println!("index size: {:.1} MiB", s.disk_bytes as f64 / (1 << 20) as f64);
     for failure in status.failures.iter().flatten() {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use photofind_core::index;
 use photofind_core::service::RootState;
-use photofind_core::watch::{self, Event};
+use photofind_core::watch::{self, Ended, Event};
 
 use crate::index::View;
 use crate::{Common, Outcome};
@@ -32,7 +32,23 @@ pub fn run(args: Args) -> Result<Outcome> {
     let (control, commands) = watch::control();
     ctrlc::set_handler(move || control.stop()).context("cannot catch Ctrl-C")?;
     let mut view = WatchView { json: args.json, index: View::new(args.json) };
-    library.watch(&clip, &watch::Options::default(), &commands, &mut |event| view.show(event))?;
+    let (mut clip, mut next) = (clip, args.common.next_clip()?);
+    loop {
+        let options = watch::Options::default();
+        let next_model = next.as_ref().map(|n| n as &dyn photofind_core::Embedder);
+        match library.watch(&clip, next_model, &options, &commands, &mut |event| view.show(event))? {
+            Ended::Stopped => break,
+            Ended::Covered { model } => {
+                args.common.finish_switch(&model)?;
+                view.index.note(
+                    "switched",
+                    &model,
+                    &format!("{model} covers the library: search now uses it"),
+                );
+                clip = next.take().context("the next model vanished")?;
+            }
+        }
+    }
     view.index.say("stopped; everything seen so far is in the index".into());
     Ok(Outcome::Done)
 }
@@ -76,6 +92,9 @@ impl WatchView {
             }
             Event::Idle => self.index.say("up to date; watching for changes (Ctrl-C to stop)".into()),
             Event::Warning { message } => self.index.say(format!("warning: {message}")),
+            Event::Switching { model, vectors, photos } => {
+                self.index.say(format!("switching to {model}: {vectors} of {photos} photos embedded"))
+            }
         }
     }
 }

@@ -111,8 +111,8 @@ fn stored_paths(store: &Store, root: &Path) -> BTreeSet<PathBuf> {
 
 fn assert_searchable(store: &Store, path: &Path) {
     let entry = store.path_entry(path).expect("reads").unwrap_or_else(|| panic!("{} lost", path.display()));
-    let vector = store.vector(entry.id).expect("reads").expect("has a vector");
-    let hits = store.nearest(&vector, 1, None).expect("searches");
+    let vector = store.vector(&model(), entry.id).expect("reads").expect("has a vector");
+    let hits = store.nearest(&model(), &vector, 1, None).expect("searches");
     assert!(hits[0].score > 0.9999, "{}: {hits:?}", path.display());
 }
 

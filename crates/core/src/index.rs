@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::photo;
 use crate::scan::{self, Found, Skipped, Walked};
-use crate::store::{Change, Embedded, Failure, Store};
+use crate::store::{Change, Embedded, Failure, ModelKey, Store};
 use crate::{EmbedError, Embedder, ImageInput};
 
 /// How a run is paced.
@@ -168,6 +168,13 @@ pub enum Scope<'a> {
     },
 }
 
+/// The store, and the model whose index a run fills.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    store: &'a Store,
+    model: &'a ModelKey,
+}
+
 /// Counters the scanner keeps and the writer reads.
 #[derive(Default)]
 struct ScanCounts {
@@ -208,13 +215,15 @@ pub fn run_scope(
     let (work_tx, work_rx) = bounded::<Found>(256);
     let (prep_tx, prep_rx) = bounded::<Prepared>(options.batch_size.max(1) * 2);
     let (msg_tx, msg_rx) = bounded::<Msg>(1024);
+    let model = ModelKey::of(embedder);
+    let target = Target { store, model: &model };
     let mut writer = Writer::new(store, options, started, &counts);
     let outcome = std::thread::scope(|s| {
         let msgs = msg_tx.clone();
-        s.spawn(|| scan(store, scope, &counts, &halted, work_tx, msgs));
+        s.spawn(|| scan(target, scope, &counts, &halted, work_tx, msgs));
         for _ in 0..options.workers.max(1) {
             let (work, prep, msgs) = (work_rx.clone(), prep_tx.clone(), msg_tx.clone());
-            s.spawn(|| prepare_photos(store, embedder, &halted, work, prep, msgs));
+            s.spawn(|| prepare_photos(target, embedder, &halted, work, prep, msgs));
         }
         drop((work_rx, prep_tx));
         let msgs = msg_tx.clone();
@@ -242,7 +251,7 @@ pub fn run_scope(
 }
 
 fn scan(
-    store: &Store,
+    target: Target<'_>,
     scope: Scope<'_>,
     counts: &ScanCounts,
     halted: &dyn Fn() -> bool,
@@ -250,8 +259,8 @@ fn scan(
     msgs: Sender<Msg>,
 ) {
     let finished = match scope {
-        Scope::Roots(roots) => scan_roots(store, roots, counts, halted, &work, &msgs),
-        Scope::Paths { roots, paths } => scan_paths(store, roots, paths, counts, halted, &work, &msgs),
+        Scope::Roots(roots) => scan_roots(target, roots, counts, halted, &work, &msgs),
+        Scope::Paths { roots, paths } => scan_paths(target, roots, paths, counts, halted, &work, &msgs),
     };
     if finished {
         counts.done.store(true, Ordering::Relaxed);
@@ -260,7 +269,7 @@ fn scan(
 
 /// Walks every root; false when the run stopped.
 fn scan_roots(
-    store: &Store,
+    target: Target<'_>,
     roots: &[PathBuf],
     counts: &ScanCounts,
     halted: &dyn Fn() -> bool,
@@ -272,7 +281,7 @@ fn scan_roots(
             let _ = msgs.send(Msg::RootMissing(root.clone()));
             continue;
         }
-        if !scan_tree(store, root, counts, halted, work, msgs) {
+        if !scan_tree(target, root, counts, halted, work, msgs) {
             return false;
         }
     }
@@ -282,7 +291,7 @@ fn scan_roots(
 /// Looks at each changed path: what is there is walked, what is gone from
 /// a present root is removed; false when the run stopped.
 fn scan_paths(
-    store: &Store,
+    target: Target<'_>,
     roots: &[PathBuf],
     paths: &[PathBuf],
     counts: &ScanCounts,
@@ -302,7 +311,7 @@ fn scan_paths(
             continue;
         }
         let going_on = if is_gone(path) {
-            match gone_changes(store, path) {
+            match gone_changes(target.store, path) {
                 Ok(changes) => changes.into_iter().all(|change| msgs.send(Msg::Change(change)).is_ok()),
                 Err(err) => {
                     let _ = msgs.send(Msg::Broken(err));
@@ -310,7 +319,7 @@ fn scan_paths(
                 }
             }
         } else {
-            scan_tree(store, path, counts, halted, work, msgs)
+            scan_tree(target, path, counts, halted, work, msgs)
         };
         if !going_on || halted() {
             return false;
@@ -335,7 +344,7 @@ fn gone_changes(store: &Store, path: &Path) -> crate::store::Result<Vec<Change>>
 
 /// Walks one folder (or file); false when the run stopped.
 fn scan_tree(
-    store: &Store,
+    target: Target<'_>,
     tree: &Path,
     counts: &ScanCounts,
     halted: &dyn Fn() -> bool,
@@ -348,7 +357,7 @@ fn scan_tree(
                 return false;
             }
             let sent = match walked {
-                Walked::Photo(found) => match is_unchanged(store, &found) {
+                Walked::Photo(found) => match is_unchanged(target, &found) {
                     Ok(true) => {
                         counts.unchanged.fetch_add(1, Ordering::Relaxed);
                         true
@@ -359,7 +368,7 @@ fn scan_tree(
                     }
                     Err(err) => msgs.send(Msg::Change(failed(&found, err.to_string()))).is_ok(),
                 },
-                Walked::Skipped(skipped) => match skipped_change(store, skipped) {
+                Walked::Skipped(skipped) => match skipped_change(target.store, skipped) {
                     Some(change) => msgs.send(Msg::Change(change)).is_ok(),
                     None => true,
                 },
@@ -373,11 +382,12 @@ fn scan_tree(
 }
 
 /// A file is skipped when it was indexed, or failed, with this size and mtime.
-fn is_unchanged(store: &Store, found: &Found) -> crate::store::Result<bool> {
-    if store.unchanged(&found.path, found.size, found.modified)? {
+fn is_unchanged(target: Target<'_>, found: &Found) -> crate::store::Result<bool> {
+    if target.store.unchanged(target.model, &found.path, found.size, found.modified)? {
         return Ok(true);
     }
-    Ok(store
+    Ok(target
+        .store
         .failure(&found.path)?
         .is_some_and(|f| f.size == Some(found.size) && f.modified == Some(found.modified)))
 }
@@ -404,7 +414,7 @@ fn failed(found: &Found, reason: String) -> Change {
 }
 
 fn prepare_photos(
-    store: &Store,
+    target: Target<'_>,
     embedder: &dyn Embedder,
     halted: &dyn Fn() -> bool,
     work: Receiver<Found>,
@@ -415,7 +425,7 @@ fn prepare_photos(
         if halted() {
             continue; // drain, so the scanner never blocks
         }
-        let sent = match prepare(store, embedder, found) {
+        let sent = match prepare(target, embedder, found) {
             Ok(Ready::Prepared(p)) => prep.send(*p).is_ok(),
             Ok(Ready::Change(change)) => msgs.send(Msg::Change(change)).is_ok(),
             Err(err) => msgs.send(Msg::Change(Change::Failed(*err))).is_ok(),
@@ -433,7 +443,7 @@ enum Ready {
 
 /// Reads a file once: hashes it, and decodes and prepares it only when its
 /// content has no vector yet.
-fn prepare(store: &Store, embedder: &dyn Embedder, found: Found) -> Result<Ready, Box<Failure>> {
+fn prepare(target: Target<'_>, embedder: &dyn Embedder, found: Found) -> Result<Ready, Box<Failure>> {
     let fail = |reason: String| {
         Box::new(Failure {
             path: found.path.clone(),
@@ -444,7 +454,8 @@ fn prepare(store: &Store, embedder: &dyn Embedder, found: Found) -> Result<Ready
     };
     let bytes = std::fs::read(&found.path).map_err(|e| fail(format!("cannot read: {e}")))?;
     let hash = photo::content_hash(&bytes);
-    let known = store.id_of(&hash).and_then(|id| id.map_or(Ok(false), |id| store.has_vector(id)));
+    let Target { store, model } = target;
+    let known = store.id_of(&hash).and_then(|id| id.map_or(Ok(false), |id| store.has_vector(model, id)));
     if known.map_err(|e| fail(e.to_string()))? {
         let Found { path, size, modified } = found;
         return Ok(Ready::Change(Change::Known { hash, path, size, modified }));
@@ -515,6 +526,7 @@ fn send_embedded(embedder: &dyn Embedder, batch: Vec<Prepared>, msgs: &Sender<Ms
             dimensions: p.dimensions,
             format: p.format,
             captured: p.captured,
+            model: ModelKey::of(embedder),
             vector: vector.into_vec(),
         };
         if msgs.send(Msg::Change(Change::Embedded(embedded))).is_err() {

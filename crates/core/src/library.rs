@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use crate::store::{ModelKey, Store};
+use crate::store::{Coverage, ModelKey, Store};
 use crate::{Embedder, index, search, watch};
 
 /// Why a library operation failed.
@@ -43,15 +43,10 @@ pub struct Library {
 
 impl Library {
     /// Opens the library in `data_dir` (its index lives in `data_dir/index`),
-    /// bound to `model` for indexing and search when given.
+    /// registering `model` when given (refused if the library holds that
+    /// model's vectors at other dims).
     pub fn open(data_dir: &Path, model: Option<&ModelKey>) -> Result<Self, Error> {
         Ok(Self { store: Store::open(&data_dir.join("index"), model)?, data_dir: data_dir.to_owned() })
-    }
-
-    /// Binds a library opened without a model to `model` (see
-    /// [`Store::bind_model`]).
-    pub fn bind_model(&self, model: &ModelKey) -> Result<(), Error> {
-        Ok(self.store.bind_model(model)?)
     }
 
     /// The data directory.
@@ -111,17 +106,31 @@ impl Library {
         index::run(&self.store, embedder, &roots, options, cancel, on_event)
     }
 
-    /// Indexes every root, then watches them until `commands` stops it (see
-    /// [`watch::run`]); publishes its state in the data dir.
+    /// Indexes every root, then watches them until `commands` stops it, or
+    /// until `next`'s index covers the library (see [`watch::run`]);
+    /// publishes its state in the data dir.
     pub fn watch(
         &self,
         embedder: &dyn Embedder,
+        next: Option<&dyn Embedder>,
         options: &watch::Options,
         commands: &watch::Commands,
         on_event: &mut dyn FnMut(watch::Event),
-    ) -> Result<(), watch::Error> {
+    ) -> Result<watch::Ended, watch::Error> {
         let options = watch::Options { data_dir: Some(self.data_dir.clone()), ..options.clone() };
-        watch::run(&self.store, embedder, &options, commands, on_event)
+        watch::run(&self.store, embedder, next, &options, commands, on_event)
+    }
+
+    /// How much of the library model `id`'s index covers; `None` when the
+    /// library has no index for it.
+    pub fn coverage(&self, id: &str) -> Result<Option<Coverage>, Error> {
+        let Some(model) = self.store.models()?.into_iter().find(|m| m.id == id) else { return Ok(None) };
+        Ok(Some(self.store.coverage(&model)?))
+    }
+
+    /// Deletes model `id`'s index (see [`Store::drop_model`]).
+    pub fn drop_model(&self, id: &str) -> Result<Option<u64>, Error> {
+        Ok(self.store.drop_model(id)?)
     }
 
     /// Runs a query (see [`search::run`]).

@@ -23,7 +23,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 
 use crate::photo;
-use crate::store::{Photo, PhotoId, Store};
+use crate::store::{ModelKey, Photo, PhotoId, Store};
 use crate::{EmbedError, Embedder, Embedding};
 
 /// Photos scored to estimate the background.
@@ -149,6 +149,9 @@ pub struct Results {
     pub threshold_z: f32,
     /// Photos the search could return (after filters).
     pub candidates: u64,
+    /// The model whose index answered (the embedder's): every score is
+    /// from this one model.
+    pub model: String,
 }
 
 /// Why a search could not run.
@@ -184,14 +187,15 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
     if query.positive.is_empty() {
         return Err(Error::NoTerms);
     }
+    let model = ModelKey::of(embedder);
     let vector = query_vector(store, embedder, query)?;
     let candidates = candidates(store, &query.filter)?;
-    let hits = store.nearest(vector.as_slice(), query.limit.max(1), candidates.as_ref())?;
-    let sample = store.sample_vectors(BACKGROUND_SAMPLE, candidates.as_ref())?;
+    let hits = store.nearest(&model, vector.as_slice(), query.limit.max(1), candidates.as_ref())?;
+    let sample = store.sample_vectors(&model, BACKGROUND_SAMPLE, candidates.as_ref())?;
     let background = Background::of(&vector, &sample);
     let total = match &candidates {
         Some(c) => c.len(),
-        None => store.vector_count()?,
+        None => store.vector_count(&model)?,
     };
     let threshold = threshold_z(total);
     let mut out = Vec::with_capacity(hits.len());
@@ -202,7 +206,7 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
         out.push(to_hit(hit.id, hit.score, z, good, photo));
     }
     let good_match = background.as_ref().map(|_| out.iter().any(|h| h.good == Some(true)));
-    Ok(Results { hits: out, good_match, threshold_z: threshold, candidates: total })
+    Ok(Results { hits: out, good_match, threshold_z: threshold, candidates: total, model: model.id })
 }
 
 fn to_hit(id: PhotoId, score: f32, z: Option<f32>, good: Option<bool>, photo: Photo) -> Hit {
@@ -261,7 +265,7 @@ fn image_vector(
     bytes: &[u8],
 ) -> Result<Embedding, Error> {
     if let Some(id) = store.id_of(&photo::content_hash(bytes))?
-        && let Some(stored) = store.vector(id)?
+        && let Some(stored) = store.vector(&ModelKey::of(embedder), id)?
     {
         return Ok(Embedding::normalized(stored));
     }

@@ -19,6 +19,11 @@
 //! - Lost events (the kernel queue overflowed) and watcher errors trigger a
 //!   rescan of the root; a root the OS cannot watch (inotify's limit) is
 //!   rescanned periodically, and the user is told the sysctl to raise.
+//! - A model switch: given a `next` model, the service also fills that
+//!   model's index (every change goes to both; the backlog is embedded in
+//!   between, yielding to changes and commands), while searches keep using
+//!   the current model's index. Once the next index covers the library the
+//!   service returns [`Ended::Covered`], and the caller switches.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -34,7 +39,7 @@ use serde::Serialize;
 use crate::index::{self, Scope};
 use crate::scan::{self, Walked};
 use crate::service::{RootState, RootStatus, ServiceState};
-use crate::store::Store;
+use crate::store::{ModelKey, Store};
 use crate::{Embedder, index::Progress};
 
 /// How the service is paced.
@@ -82,9 +87,31 @@ pub enum Event {
         /// What, and what to do.
         message: String,
     },
+    /// The next model's index is filling (during a model switch).
+    Switching {
+        /// The next model.
+        model: String,
+        /// Photos it has embedded.
+        vectors: u64,
+        /// Photos in the library.
+        photos: u64,
+    },
     /// An indexing run's event (serialized as it is).
     #[serde(untagged)]
     Index(index::Event),
+}
+
+/// How the service ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// It was told to stop.
+    Stopped,
+    /// The next model's index covers the library: switch to it (and run
+    /// the service again with it as the current model).
+    Covered {
+        /// The next model's id.
+        model: String,
+    },
 }
 
 /// Why the service stopped.
@@ -178,19 +205,23 @@ struct RootWatch {
 }
 
 /// The watching service for one library: the only writer of its store
-/// while it runs. Runs on the caller's thread until stopped.
+/// while it runs. Runs on the caller's thread until stopped, or, given a
+/// `next` model, until that model's index covers the library.
 pub fn run(
     store: &Store,
     embedder: &dyn Embedder,
+    next: Option<&dyn Embedder>,
     options: &Options,
     commands: &Commands,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Ended, Error> {
     let (fs_tx, fs_rx) = unbounded::<DebounceEventResult>();
     let debouncer = new_debouncer(options.debounce, None, fs_tx)?;
     let mut service = Service {
         store,
         embedder,
+        next,
+        backfill: next.is_some(),
         options,
         interrupt: &commands.interrupt,
         stopping: &commands.stopping,
@@ -210,6 +241,7 @@ pub fn run(
     service.sync_roots(on_event)?;
     service.publish();
     let tick = (options.settle / 3).clamp(Duration::from_millis(50), Duration::from_millis(250));
+    let mut ended = Ended::Stopped;
     while !commands.stopping.load(Ordering::SeqCst) {
         select! {
             recv(commands.commands) -> command => match command {
@@ -220,15 +252,26 @@ pub fn run(
             default(tick) => {}
         }
         service.step(on_event)?;
+        if service.backfill && service.idle() {
+            let waiting = || !fs_rx.is_empty() || !commands.commands.is_empty();
+            if let Some(model) = service.fill_next(&waiting, on_event)? {
+                ended = Ended::Covered { model };
+                break;
+            }
+        }
     }
     service.state.roots.iter_mut().for_each(|r| r.state = RootState::Idle);
     service.publish();
-    Ok(())
+    Ok(ended)
 }
 
 struct Service<'a> {
     store: &'a Store,
     embedder: &'a dyn Embedder,
+    /// The model being switched to, if any: it gets every change too.
+    next: Option<&'a dyn Embedder>,
+    /// The next model's backlog may not be embedded yet.
+    backfill: bool,
     options: &'a Options,
     interrupt: &'a AtomicBool,
     stopping: &'a AtomicBool,
@@ -274,6 +317,8 @@ impl Service<'_> {
         let wanted: BTreeSet<PathBuf> =
             self.store.roots().map_err(index::Error::from)?.into_iter().map(|r| r.path).collect();
         let gone: Vec<PathBuf> = self.roots.keys().filter(|p| !wanted.contains(*p)).cloned().collect();
+        // A removed root may be all that kept the next model short.
+        self.backfill |= self.next.is_some() && !gone.is_empty();
         for path in gone {
             if self.roots.remove(&path).is_some_and(|r| r.watched) {
                 let _ = self.debouncer.unwatch(&path);
@@ -546,7 +591,83 @@ impl Service<'_> {
         let summary = index::run_scope(store, embedder, scope, &options.index, interrupt, &mut forward)?;
         self.state.progress = Some(finished(summary.progress.clone()));
         self.publish();
+        if let (Some(next), false) = (self.next, summary.cancelled) {
+            // The same changes into the next model's index; a rescan's
+            // backlog is left to `fill_next`, which yields to changes.
+            match scope {
+                Scope::Roots(_) => self.backfill = true,
+                Scope::Paths { .. } => {
+                    index::run_scope(store, next, scope, &options.index, interrupt, &mut |_| {})?;
+                }
+            }
+        }
         Ok(summary)
+    }
+
+    /// Nothing waits: no rescan, no unsettled path, not paused.
+    fn idle(&self) -> bool {
+        !self.paused && self.rescans.is_empty() && self.dirty.is_empty()
+    }
+
+    /// Embeds the next model's backlog over every present root, stopping
+    /// (after committing) as soon as `waiting` says changes or commands
+    /// arrived. Returns the next model's id once its index covers the
+    /// library.
+    fn fill_next(
+        &mut self,
+        waiting: &(dyn Fn() -> bool + Sync),
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<Option<String>, Error> {
+        let Some(next) = self.next else { return Ok(None) };
+        let key = ModelKey::of(next);
+        let roots: Vec<PathBuf> = self
+            .roots
+            .iter()
+            .filter(|(_, r)| r.state != RootState::Offline)
+            .map(|(p, _)| p.clone())
+            .collect();
+        let (cut, done) = (AtomicBool::new(false), AtomicBool::new(false));
+        let (store, options, interrupt) = (self.store, self.options, self.interrupt);
+        let photos = |store: &Store| store.coverage(&key).map_err(index::Error::from);
+        let summary = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) && !cut.load(Ordering::Relaxed) {
+                    if waiting() || interrupt.load(Ordering::Relaxed) {
+                        cut.store(true, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+            let mut last = Instant::now();
+            let mut report = |event: index::Event| {
+                if matches!(event, index::Event::Committed { .. }) || last.elapsed() >= Duration::from_secs(1)
+                {
+                    last = Instant::now();
+                    if let Ok(c) = photos(store) {
+                        on_event(Event::Switching {
+                            model: key.id.clone(),
+                            vectors: c.vectors,
+                            photos: c.photos,
+                        });
+                    }
+                }
+            };
+            let summary =
+                index::run_scope(store, next, Scope::Roots(&roots), &options.index, &cut, &mut report);
+            done.store(true, Ordering::Relaxed);
+            summary
+        })?;
+        let coverage = photos(store)?;
+        on_event(Event::Switching {
+            model: key.id.clone(),
+            vectors: coverage.vectors,
+            photos: coverage.photos,
+        });
+        if summary.cancelled {
+            return Ok(None);
+        }
+        self.backfill = false;
+        Ok(coverage.complete().then_some(key.id))
     }
 }
 

@@ -4,11 +4,16 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofind_core::store::{Change, Embedded, Error, Failure, ModelKey, Store};
+use photofind_core::store::{Change, Coverage, Embedded, Error, Failure, ModelKey, Store};
 use roaring::RoaringBitmap;
 
 fn model(id: &str, dims: usize) -> ModelKey {
     ModelKey { id: id.into(), dims }
+}
+
+/// The model [`embedded`] vectors belong to.
+fn tiny() -> ModelKey {
+    model("tiny", 4)
 }
 
 fn embedded(content: u8, path: &str, vector: [f32; 4]) -> Change {
@@ -20,6 +25,7 @@ fn embedded(content: u8, path: &str, vector: [f32; 4]) -> Change {
         dimensions: (640, 480),
         format: "jpeg".into(),
         captured: Some(format!("2023-0{content}-01T12:00:00")),
+        model: tiny(),
         vector: vector.to_vec(),
     })
 }
@@ -58,11 +64,11 @@ fn a_batch_lands_with_one_vector_per_content() {
 fn nearest_ranks_by_cosine_within_the_candidates() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = filled(dir.path());
-    let hits = store.nearest(&[1.0, 0.0, 0.0, 0.0], 3, None).expect("searches");
+    let hits = store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 3, None).expect("searches");
     let ranked: Vec<(u32, String)> = hits.iter().map(|h| (h.id, format!("{:.3}", h.score))).collect();
     assert_eq!(ranked, vec![(0, "1.000".into()), (2, "0.600".into()), (1, "0.000".into())]);
     let without_beach: RoaringBitmap = [1, 2].into_iter().collect();
-    let hits = store.nearest(&[1.0, 0.0, 0.0, 0.0], 3, Some(&without_beach)).expect("searches");
+    let hits = store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 3, Some(&without_beach)).expect("searches");
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![2, 1]);
 }
 
@@ -72,7 +78,7 @@ fn paths_and_vectors_are_found_again_after_reopening() {
     drop(filled(dir.path()));
     let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("reopens");
     let id = store.path_entry("/backup/beach-copy.jpg".as_ref()).expect("reads").expect("known path").id;
-    assert_eq!(store.vector(id).expect("reads"), Some(vec![1.0, 0.0, 0.0, 0.0]));
+    assert_eq!(store.vector(&tiny(), id).expect("reads"), Some(vec![1.0, 0.0, 0.0, 0.0]));
     let photo = store.photo(id).expect("reads").expect("photo");
     assert_eq!(
         photo.paths,
@@ -109,9 +115,10 @@ fn another_model_gets_its_own_index_and_sees_no_foreign_vectors() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(filled(dir.path()));
     let other = Store::open(dir.path(), Some(&model("other", 3))).expect("opens");
-    assert!(other.nearest(&[1.0, 0.0, 0.0], 3, None).expect("searches").is_empty());
-    assert_eq!(other.vector(0).expect("reads"), None);
-    let err = other.nearest(&[1.0, 0.0, 0.0, 0.0], 3, None).expect_err("4 dims");
+    let three = model("other", 3);
+    assert!(other.nearest(&three, &[1.0, 0.0, 0.0], 3, None).expect("searches").is_empty());
+    assert_eq!(other.vector(&three, 0).expect("reads"), None);
+    let err = other.nearest(&three, &[1.0, 0.0, 0.0, 0.0], 3, None).expect_err("4 dims");
     assert!(matches!(err, Error::QueryDims { expected: 3, received: 4 }), "{err:?}");
 }
 
@@ -120,10 +127,13 @@ fn a_file_is_unchanged_only_with_the_same_size_and_mtime() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = filled(dir.path());
     let beach = std::path::Path::new("/photos/beach.jpg");
-    assert!(store.unchanged(beach, 1001, mtime(1)).expect("reads"));
-    assert!(!store.unchanged(beach, 1002, mtime(1)).expect("reads"), "size changed");
-    assert!(!store.unchanged(beach, 1001, mtime(2)).expect("reads"), "mtime changed");
-    assert!(!store.unchanged("/photos/new.jpg".as_ref(), 1001, mtime(1)).expect("reads"), "unknown path");
+    assert!(store.unchanged(&tiny(), beach, 1001, mtime(1)).expect("reads"));
+    assert!(!store.unchanged(&tiny(), beach, 1002, mtime(1)).expect("reads"), "size changed");
+    assert!(!store.unchanged(&tiny(), beach, 1001, mtime(2)).expect("reads"), "mtime changed");
+    assert!(
+        !store.unchanged(&tiny(), "/photos/new.jpg".as_ref(), 1001, mtime(1)).expect("reads"),
+        "unknown path"
+    );
 }
 
 fn known(content: u8, path: &str) -> Change {
@@ -195,6 +205,7 @@ fn dusk_under_a_second_model_then_removed(dir: &std::path::Path) -> Store {
     let other = Store::open(dir, Some(&model("other", 2))).expect("opens");
     let mut dusk = embedded(3, "/photos/dusk.jpg", [0.0; 4]);
     if let Change::Embedded(e) = &mut dusk {
+        e.model = model("other", 2);
         e.vector = vec![1.0, 0.0];
     }
     other.commit(&[dusk], 42).expect("commits");
@@ -206,35 +217,35 @@ fn dusk_under_a_second_model_then_removed(dir: &std::path::Path) -> Store {
 fn removing_a_photo_takes_its_vector_out_of_search_under_every_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let other = dusk_under_a_second_model_then_removed(dir.path());
-    assert_eq!(other.vector(2).expect("reads"), None);
+    assert_eq!(other.vector(&model("other", 2), 2).expect("reads"), None);
     drop(other);
-    let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
-    assert_eq!(tiny.vector(2).expect("reads"), None);
-    assert_eq!(tiny.nearest(&[0.6, 0.0, 0.8, 0.0], 3, None).expect("searches").len(), 2);
+    let reopened = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    assert_eq!(reopened.vector(&tiny(), 2).expect("reads"), None);
+    assert_eq!(reopened.nearest(&tiny(), &[0.6, 0.0, 0.8, 0.0], 3, None).expect("searches").len(), 2);
 }
 
 #[test]
 fn an_orphan_found_again_gets_its_vectors_back_under_every_model_until_purged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let other = dusk_under_a_second_model_then_removed(dir.path());
-    assert!(other.has_vector(2).expect("reads"), "kept aside for the bytes coming back");
+    assert!(other.has_vector(&model("other", 2), 2).expect("reads"), "kept aside for the bytes coming back");
     assert_eq!(other.stats().expect("stats").orphans, 1);
 
     // The same bytes at a new path: no embedding, both models' vectors return.
     other.commit(&[known(3, "/photos/moved/dusk.jpg")], 42).expect("commits");
-    assert_eq!(other.vector(2).expect("reads"), Some(vec![1.0, 0.0]));
+    assert_eq!(other.vector(&model("other", 2), 2).expect("reads"), Some(vec![1.0, 0.0]));
     drop(other);
-    let tiny = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
-    assert_eq!(tiny.vector(2).expect("reads").map(|v| v.len()), Some(4));
-    assert_eq!(tiny.stats().expect("stats").orphans, 0);
+    let reopened = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
+    assert_eq!(reopened.vector(&tiny(), 2).expect("reads").map(|v| v.len()), Some(4));
+    assert_eq!(reopened.stats().expect("stats").orphans, 0);
 
     // Gone again, then purged: the bytes would need a new embedding.
-    tiny.commit(&[Change::Removed("/photos/moved/dusk.jpg".into())], 42).expect("commits");
-    assert_eq!(tiny.purge_orphans(std::time::Duration::from_secs(3600)).expect("purges"), 0, "too young");
-    assert_eq!(tiny.purge_orphans(std::time::Duration::ZERO).expect("purges"), 1);
-    assert!(!tiny.has_vector(2).expect("reads"));
-    assert_eq!(tiny.photo(2).expect("reads"), None);
-    assert_eq!(tiny.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits"), vec![None]);
+    reopened.commit(&[Change::Removed("/photos/moved/dusk.jpg".into())], 42).expect("commits");
+    assert_eq!(reopened.purge_orphans(std::time::Duration::from_secs(3600)).expect("purges"), 0, "too young");
+    assert_eq!(reopened.purge_orphans(std::time::Duration::ZERO).expect("purges"), 1);
+    assert!(!reopened.has_vector(&tiny(), 2).expect("reads"));
+    assert_eq!(reopened.photo(2).expect("reads"), None);
+    assert_eq!(reopened.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits"), vec![None]);
 }
 
 #[test]
@@ -287,23 +298,60 @@ fn stats_count_photos_paths_errors_and_each_models_vectors() {
 }
 
 #[test]
-fn a_store_opened_without_a_model_serves_metadata_only() {
+fn a_store_opened_without_a_model_reads_every_models_vectors() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(filled(dir.path()));
     let store = Store::open(dir.path(), None).expect("opens");
     assert_eq!(store.photo(1).expect("reads").map(|p| p.format), Some("jpeg".into()));
-    assert!(matches!(store.nearest(&[1.0; 4], 1, None), Err(Error::NoModel)));
+    assert_eq!(store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 1, None).expect("searches")[0].id, 0);
+    assert!(store.nearest(&model("unknown", 4), &[1.0; 4], 1, None).expect("searches").is_empty());
+    let err = store.nearest(&model("tiny", 8), &[1.0; 8], 1, None).expect_err("other dims");
+    assert!(matches!(err, Error::ModelDims { stored: 4, given: 8, .. }), "{err:?}");
 }
 
 #[test]
-fn a_store_opened_without_a_model_can_be_bound_to_one_once() {
+fn a_second_model_fills_its_own_index_and_covers_the_library_when_every_photo_has_a_vector() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), None).expect("opens");
-    assert!(store.commit(&three_photos(), 42).is_err(), "no model yet");
-    store.bind_model(&model("tiny", 4)).expect("binds");
-    store.bind_model(&model("tiny", 4)).expect("binding the same model again is fine");
-    store.commit(&three_photos(), 42).expect("commits");
-    assert_eq!(store.nearest(&[1.0, 0.0, 0.0, 0.0], 1, None).expect("searches")[0].id, 0);
-    let err = store.bind_model(&model("other", 4)).expect_err("refused");
-    assert!(err.to_string().contains("open with model tiny"), "{err}");
+    let store = filled(dir.path());
+    let two = model("two", 2);
+    let under_two = |content: u8, path: &str, vector: [f32; 2]| {
+        let Change::Embedded(mut e) = embedded(content, path, [0.0; 4]) else { unreachable!() };
+        e.model = two.clone();
+        e.vector = vector.to_vec();
+        Change::Embedded(e)
+    };
+    assert_eq!(store.coverage(&two).expect("reads"), Coverage { vectors: 0, photos: 3 });
+    store.commit(&[under_two(1, "/photos/beach.jpg", [1.0, 0.0])], 42).expect("commits");
+    let partial = store.coverage(&two).expect("reads");
+    assert_eq!((partial.vectors, partial.complete()), (1, false));
+    // Searching "two" sees only what it embedded; "tiny" still sees all three.
+    assert_eq!(store.nearest(&two, &[0.0, 1.0], 10, None).expect("searches").len(), 1);
+    assert_eq!(store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 10, None).expect("searches").len(), 3);
+    let rest = [under_two(2, "/photos/forest.jpg", [0.0, 1.0]), under_two(3, "/photos/dusk.jpg", [0.6, 0.8])];
+    assert_eq!(store.commit(&rest, 42).expect("commits"), vec![Some(1), Some(2)], "same photos, no new ids");
+    assert!(store.coverage(&two).expect("reads").complete());
+    let stats = store.stats().expect("counts");
+    assert_eq!(stats.photos, 3);
+    let vectors: Vec<(String, u64)> = stats.models.iter().map(|m| (m.id.clone(), m.vectors)).collect();
+    assert_eq!(vectors, vec![("tiny".into(), 3), ("two".into(), 3)]);
+}
+
+#[test]
+fn dropping_a_model_deletes_its_index_and_kept_vectors_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dusk_under_a_second_model_then_removed(dir.path());
+    let two = model("other", 2);
+    assert_eq!(store.drop_model("nope").expect("drops"), None);
+    assert_eq!(store.drop_model("other").expect("drops"), Some(1), "dusk's kept vector");
+    assert_eq!(store.models().expect("reads"), vec![tiny()]);
+    assert!(!store.has_vector(&two, 2).expect("reads"));
+    assert_eq!(store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 10, None).expect("searches").len(), 2);
+    // The same bytes back: tiny's kept vector returns, "other" has none.
+    store.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits");
+    assert!(store.has_vector(&tiny(), 2).expect("reads"));
+    // A model registered later gets a fresh, empty index.
+    let three = model("three", 3);
+    store.register_model(&three).expect("registers");
+    assert_eq!(store.vector_count(&three).expect("reads"), 0);
+    insta::assert_snapshot!(store.to_string());
 }

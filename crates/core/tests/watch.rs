@@ -28,7 +28,7 @@ struct Live {
     model: Arc<MeanColour>,
     control: Control,
     events: Receiver<Event>,
-    thread: Option<JoinHandle<Result<(), watch::Error>>>,
+    thread: Option<JoinHandle<Result<watch::Ended, watch::Error>>>,
     _data: tempfile::TempDir,
 }
 
@@ -49,7 +49,7 @@ impl Live {
                 index: index::Options { workers: 2, batch_size: 8, ..watch::Options::default().index },
                 ..watch::Options::default()
             };
-            lib.watch(m.as_ref(), &options, &commands, &mut |event| {
+            lib.watch(m.as_ref(), None, &options, &commands, &mut |event| {
                 let _ = tx.send(event);
             })
         });
@@ -163,13 +163,26 @@ fn creates_modifies_renames_moves_copies_and_deletes_reach_the_index() {
     std::fs::remove_file(trip2.join("moved.png")).expect("deletes");
     live.wait_for(&[], &[trip2.join("moved.png")]);
     assert_eq!(live.counts(), (0, 0));
-    assert!(live.library.store().nearest(&[0.5, 0.5, 0.5, 0.5], 10, None).expect("searches").is_empty());
+    assert!(
+        live.library
+            .store()
+            .nearest(&ModelKey::of(live.model.as_ref()), &[0.5, 0.5, 0.5, 0.5], 10, None)
+            .expect("searches")
+            .is_empty()
+    );
 
     // A delete followed later by a create of the same bytes is a move: no embedding.
     distinct_png(&a.join("back.png"), 2);
     live.wait_for(&[a.join("back.png")], &[]);
     assert_eq!((live.embeddings(), live.model.calls()), (2, 2));
-    assert_eq!(live.library.store().nearest(&[0.5, 0.5, 0.5, 0.5], 10, None).expect("searches").len(), 1);
+    assert_eq!(
+        live.library
+            .store()
+            .nearest(&ModelKey::of(live.model.as_ref()), &[0.5, 0.5, 0.5, 0.5], 10, None)
+            .expect("searches")
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub const MANIFEST_FILE: &str = "manifest.toml";
 /// Name of the one-line file holding the id of the model in use.
 const CURRENT_FILE: &str = "current";
 
+/// Name of the one-line file holding the id of the model being switched to.
+const NEXT_FILE: &str = "next";
+
 /// Directory (under the models directory) where downloads are assembled.
 const PARTIAL_DIR: &str = ".partial";
 
@@ -99,6 +102,46 @@ impl Models {
         }
         write_atomically(&self.root.join(CURRENT_FILE), format!("{id}\n").as_bytes())
             .map_err(StoreError::io(self.root.join(CURRENT_FILE)))
+    }
+
+    /// The model being switched to, if a switch is under way: its index
+    /// fills while searches keep using [`Models::current`] (see
+    /// [`Models::finish_switch`]).
+    pub fn next(&self) -> Result<Option<String>, StoreError> {
+        let path = self.root.join(NEXT_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_owned()).filter(|id| is_valid_id(id))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(StoreError::io(path)(err)),
+        }
+    }
+
+    /// Starts a switch to installed model `id` (replacing any other under way).
+    pub fn set_next(&self, id: &str) -> Result<(), StoreError> {
+        if self.path(id).is_none() {
+            return Err(StoreError::NotInstalled { id: id.to_owned(), root: self.root.clone() });
+        }
+        write_atomically(&self.root.join(NEXT_FILE), format!("{id}\n").as_bytes())
+            .map_err(StoreError::io(self.root.join(NEXT_FILE)))
+    }
+
+    /// Abandons the switch under way, if any.
+    pub fn clear_next(&self) -> Result<(), StoreError> {
+        let path = self.root.join(NEXT_FILE);
+        match fs::remove_file(&path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path)(err)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Makes `id` the model in use and ends the switch to it: from now on
+    /// searches use it.
+    pub fn finish_switch(&self, id: &str) -> Result<(), StoreError> {
+        self.set_current(id)?;
+        if self.next()?.as_deref() == Some(id) {
+            self.clear_next()?;
+        }
+        Ok(())
     }
 
     /// Where model `id` lives once installed; `None` for an id that is not a safe directory name.

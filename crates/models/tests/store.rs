@@ -78,3 +78,24 @@ fn ids_outside_the_models_directory_are_never_installed() {
     fs::write(models.root().join("current"), "../elsewhere\n").unwrap();
     assert_eq!(models.current().unwrap(), DEFAULT_MODEL_ID, "an unsafe id in `current` was used");
 }
+
+#[test]
+fn a_switch_names_the_next_model_until_it_is_finished_or_abandoned() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "old", true);
+    model_dir(models.root(), "new", true);
+    models.set_current("old").unwrap();
+    assert_eq!(models.next().unwrap(), None);
+    assert!(matches!(models.set_next("absent"), Err(StoreError::NotInstalled { .. })));
+
+    models.set_next("new").unwrap();
+    assert_eq!((models.current().unwrap(), models.next().unwrap()), ("old".into(), Some("new".into())));
+    models.clear_next().unwrap();
+    models.clear_next().unwrap();
+    assert_eq!(models.next().unwrap(), None, "abandoned");
+
+    models.set_next("new").unwrap();
+    models.finish_switch("new").unwrap();
+    assert_eq!((models.current().unwrap(), models.next().unwrap()), ("new".into(), None));
+}

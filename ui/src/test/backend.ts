@@ -34,6 +34,7 @@ export const IDLE: IndexStatus = {
   failed: 0,
   embedded: 3,
   current: null,
+  switching: null,
 };
 
 export const HOLIDAYS: RootInfo = { path: "/home/ann/Pictures/holidays", photos: 3, state: "watching" };

@@ -67,17 +67,6 @@ pub enum Error {
     /// The store's metadata record is gone.
     #[error("the index has no metadata record; it was not created by photofind")]
     MissingMeta,
-    /// A vector operation on a store opened without a model.
-    #[error("no model is given, and this needs one")]
-    NoModel,
-    /// The store is bound to one model and was asked to bind another.
-    #[error("the library is open with model {bound}; restart to use {given}")]
-    AlreadyBound {
-        /// The model it is bound to.
-        bound: String,
-        /// The one asked for.
-        given: String,
-    },
     /// A path points at a photo record that is gone.
     #[error("the index is inconsistent: photo {0} is referenced but missing")]
     MissingPhoto(u32),

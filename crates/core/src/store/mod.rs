@@ -39,13 +39,37 @@ const N_TREES: usize = 16;
 /// Identity of a photo's content in the store (and its arroy item id).
 pub type PhotoId = u32;
 
-/// The model whose vectors an index holds.
+/// The model whose vectors an index holds. Every vector operation names
+/// one, so vectors of two models never meet in one search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelKey {
     /// The model's id, as `Embedder::model_id` gives it.
     pub id: String,
     /// Length of its vectors.
     pub dims: usize,
+}
+
+impl ModelKey {
+    /// The key of `embedder`'s vectors.
+    pub fn of(embedder: &dyn crate::Embedder) -> Self {
+        Self { id: embedder.model_id().to_owned(), dims: embedder.dims() }
+    }
+}
+
+/// How much of the library one model's index covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Photos with a vector in the model's index.
+    pub vectors: u64,
+    /// Photos in the library (with at least one path).
+    pub photos: u64,
+}
+
+impl Coverage {
+    /// Every photo of the library has a vector under the model.
+    pub fn complete(&self) -> bool {
+        self.vectors >= self.photos
+    }
 }
 
 /// What the store knows about one photo's content.
@@ -84,7 +108,9 @@ pub struct Embedded {
     pub format: String,
     /// EXIF capture time, if any.
     pub captured: Option<String>,
-    /// Its embedding under the store's model.
+    /// The model that embedded it.
+    pub model: ModelKey,
+    /// Its embedding under `model`.
     pub vector: Vec<f32>,
 }
 
@@ -201,6 +227,31 @@ struct Meta {
     embeddings: u64,
 }
 
+impl Meta {
+    /// `model`'s index number, if registered.
+    fn find(&self, model: &ModelKey) -> Result<Option<u16>> {
+        match self.models.get(&model.id) {
+            Some(&(_, dims)) if dims != model.dims => {
+                Err(Error::ModelDims { model: model.id.clone(), stored: dims, given: model.dims })
+            }
+            Some(&(index, _)) => Ok(Some(index)),
+            None => Ok(None),
+        }
+    }
+
+    /// `model`'s index number, assigning the lowest free one to a new model.
+    fn index_for(&mut self, model: &ModelKey) -> Result<u16> {
+        if let Some(index) = self.find(model)? {
+            return Ok(index);
+        }
+        let index = (0..=u16::MAX)
+            .find(|i| !self.models.values().any(|(used, _)| used == i))
+            .ok_or(Error::TooManyModels)?;
+        self.models.insert(model.id.clone(), (index, model.dims));
+        Ok(index)
+    }
+}
+
 /// A photo whose last path is gone. Its vectors leave the ANN indexes (so
 /// search never returns it) but are kept here, so the same bytes showing up
 /// again (a move in two steps, a folder moved out and back, a drive
@@ -220,8 +271,8 @@ type ErrorDb = heed::Database<'static, Bytes, SerdeJson<Failure>>;
 type RootDb = heed::Database<'static, Bytes, SerdeJson<Root>>;
 type OrphanDb = heed::Database<'static, U32<BigEndian>, SerdeJson<Orphan>>;
 
-/// The open index of one library. Opened with a model, it reads and writes
-/// that model's vectors; without one, it serves metadata only.
+/// The open index of one library: metadata shared by every model, and one
+/// arroy index per model. Vector operations name their model.
 pub struct Store {
     env: Env<WithoutTls>,
     meta: heed::Database<'static, Str, SerdeJson<Meta>>,
@@ -232,14 +283,13 @@ pub struct Store {
     roots: RootDb,
     orphans: OrphanDb,
     vectors: arroy::Database<'static, Cosine>,
-    model: std::sync::OnceLock<(ModelKey, u16)>,
     dir: PathBuf,
 }
 
 const META_KEY: &str = "library";
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, for `model`'s vectors when
+    /// Opens (or creates) the store in `dir`, registering `model` when
     /// given. A store whose schema is another version, or that holds this
     /// model's vectors at other dims, is refused rather than misread.
     pub fn open(dir: &Path, model: Option<&ModelKey>) -> Result<Self> {
@@ -261,44 +311,24 @@ impl Store {
                 )))
             })?
             .unwrap_commit();
-        let store = Store {
-            env,
-            meta,
-            photos,
-            hashes,
-            paths,
-            errors,
-            roots,
-            orphans,
-            vectors,
-            model: std::sync::OnceLock::new(),
-            dir: dir.to_owned(),
-        };
-        store.register_model(None)?;
+        let store =
+            Store { env, meta, photos, hashes, paths, errors, roots, orphans, vectors, dir: dir.to_owned() };
+        store.register(None)?;
         if let Some(model) = model {
-            store.bind_model(model)?;
+            store.register_model(model)?;
         }
         Ok(store)
     }
 
-    /// Binds a store opened without a model to `model` (e.g. once the
-    /// first model is downloaded). Binding the model it is bound to is a
-    /// no-op; another one is refused.
-    pub fn bind_model(&self, model: &ModelKey) -> Result<()> {
-        if let Some((bound, _)) = self.model.get() {
-            return if bound == model {
-                Ok(())
-            } else {
-                Err(Error::AlreadyBound { bound: bound.id.clone(), given: model.id.clone() })
-            };
-        }
-        let index = self.register_model(Some(model))?.ok_or(Error::NoModel)?;
-        let _ = self.model.set((model.clone(), index));
-        Ok(())
+    /// Gives `model` an index in this store (its vectors arrive later).
+    /// Refused when the store holds vectors of a model with this id at
+    /// other dims.
+    pub fn register_model(&self, model: &ModelKey) -> Result<()> {
+        self.register(Some(model)).map(drop)
     }
 
     /// Checks the schema and finds or assigns the model's index.
-    fn register_model(&self, model: Option<&ModelKey>) -> Result<Option<u16>> {
+    fn register(&self, model: Option<&ModelKey>) -> Result<Option<u16>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.unwrap_or(Meta {
             schema: SCHEMA_VERSION,
@@ -315,30 +345,18 @@ impl Store {
         }
         let index = match model {
             None => None,
-            Some(model) => Some(match meta.models.get(&model.id) {
-                Some(&(_, dims)) if dims != model.dims => {
-                    return Err(Error::ModelDims {
-                        model: model.id.clone(),
-                        stored: dims,
-                        given: model.dims,
-                    });
-                }
-                Some(&(index, _)) => index,
-                None => {
-                    let index = u16::try_from(meta.models.len()).map_err(|_| Error::TooManyModels)?;
-                    meta.models.insert(model.id.clone(), (index, model.dims));
-                    index
-                }
-            }),
+            Some(model) => Some(meta.index_for(model)?),
         };
         self.meta.put(&mut wtxn, META_KEY, &meta)?;
         wtxn.commit()?;
         Ok(index)
     }
 
-    /// The model this store was opened for.
-    pub fn model(&self) -> Option<&ModelKey> {
-        self.model.get().map(|(key, _)| key)
+    /// The models with an index in this store, by id.
+    pub fn models(&self) -> Result<Vec<ModelKey>> {
+        let rtxn = self.env.read_txn()?;
+        let meta = self.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        Ok(meta.models.iter().map(|(id, &(_, dims))| ModelKey { id: id.clone(), dims }).collect())
     }
 
     /// The data directory.
@@ -346,8 +364,11 @@ impl Store {
         &self.dir
     }
 
-    fn bound(&self) -> Result<(&ModelKey, u16)> {
-        self.model.get().map(|(key, index)| (key, *index)).ok_or(Error::NoModel)
+    /// `model`'s index number, if it has one; `ModelDims` when the store
+    /// knows the id at other dims.
+    fn index_of(&self, rtxn: &RoTxn<WithoutTls>, model: &ModelKey) -> Result<Option<u16>> {
+        let meta = self.meta.get(rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        meta.find(model)
     }
 
     fn writer_for(&self, index: u16, dims: usize) -> Writer<Cosine> {
@@ -360,16 +381,16 @@ impl Store {
     /// when given (a filter applied inside the search, not after it).
     pub fn nearest(
         &self,
+        model: &ModelKey,
         query: &[f32],
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
-        let (model, index) = self.bound()?;
         if query.len() != model.dims {
             return Err(Error::QueryDims { expected: model.dims, received: query.len() });
         }
         let rtxn = self.env.read_txn()?;
-        let Some(reader) = self.reader(&rtxn, index)? else { return Ok(Vec::new()) };
+        let Some(reader) = self.model_reader(&rtxn, model)? else { return Ok(Vec::new()) };
         let mut search = reader.nns(k);
         if let Some(candidates) = candidates {
             search.candidates(candidates);
@@ -377,6 +398,18 @@ impl Store {
         let hits = search.by_vector(&rtxn, query)?;
         // arroy's cosine distance is (1 - cos) / 2.
         Ok(hits.into_iter().map(|(id, distance)| Neighbour { id, score: 1.0 - 2.0 * distance }).collect())
+    }
+
+    /// `model`'s built index, if it has one.
+    fn model_reader<'t>(
+        &self,
+        rtxn: &'t RoTxn<WithoutTls>,
+        model: &ModelKey,
+    ) -> Result<Option<Reader<'t, Cosine>>> {
+        match self.index_of(rtxn, model)? {
+            Some(index) => self.reader(rtxn, index),
+            None => Ok(None),
+        }
     }
 
     fn reader<'t>(&self, rtxn: &'t RoTxn<WithoutTls>, index: u16) -> Result<Option<Reader<'t, Cosine>>> {
@@ -390,10 +423,14 @@ impl Store {
     /// Up to `n` stored vectors, spread evenly over the photos (among
     /// `candidates` when given): a sample of the library for judging how a
     /// query scores against photos in general.
-    pub fn sample_vectors(&self, n: usize, candidates: Option<&RoaringBitmap>) -> Result<Vec<Vec<f32>>> {
-        let (_, index) = self.bound()?;
+    pub fn sample_vectors(
+        &self,
+        model: &ModelKey,
+        n: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<Vec<Vec<f32>>> {
         let rtxn = self.env.read_txn()?;
-        let Some(reader) = self.reader(&rtxn, index)? else { return Ok(Vec::new()) };
+        let Some(reader) = self.model_reader(&rtxn, model)? else { return Ok(Vec::new()) };
         let mut ids = reader.item_ids().clone();
         if let Some(candidates) = candidates {
             ids &= candidates;
@@ -410,11 +447,19 @@ impl Store {
         Ok(sample)
     }
 
-    /// How many photos have a vector under this store's model.
-    pub fn vector_count(&self) -> Result<u64> {
-        let (_, index) = self.bound()?;
+    /// How many photos have a vector under `model`.
+    pub fn vector_count(&self, model: &ModelKey) -> Result<u64> {
         let rtxn = self.env.read_txn()?;
-        Ok(self.reader(&rtxn, index)?.map_or(0, |r| r.n_items()))
+        Ok(self.model_reader(&rtxn, model)?.map_or(0, |r| r.n_items()))
+    }
+
+    /// How much of the library `model`'s index covers, read in one
+    /// transaction.
+    pub fn coverage(&self, model: &ModelKey) -> Result<Coverage> {
+        let rtxn = self.env.read_txn()?;
+        let vectors = self.model_reader(&rtxn, model)?.map_or(0, |r| r.n_items());
+        let photos = self.photos.len(&rtxn)?.saturating_sub(self.orphans.len(&rtxn)?);
+        Ok(Coverage { vectors, photos })
     }
 
     /// A photo's metadata.
@@ -436,19 +481,20 @@ impl Store {
     }
 
     /// Whether `path` was read with this size and modification time and
-    /// has a vector under this store's model, so it need not be read again.
-    pub fn unchanged(&self, path: &Path, size: u64, modified: SystemTime) -> Result<bool> {
+    /// has a vector under `model`, so it need not be read again.
+    pub fn unchanged(&self, model: &ModelKey, path: &Path, size: u64, modified: SystemTime) -> Result<bool> {
         let entry = self.path_entry(path)?;
         match entry {
-            Some(e) if e.size == size && e.modified == modified => self.has_vector(e.id),
+            Some(e) if e.size == size && e.modified == modified => self.has_vector(model, e.id),
             _ => Ok(false),
         }
     }
 
-    /// Whether the photo has a vector under this store's model.
-    pub fn has_vector(&self, id: PhotoId) -> Result<bool> {
-        let (model, index) = self.bound()?;
+    /// Whether the photo has a vector under `model` (searchable, or kept
+    /// aside while its files are gone).
+    pub fn has_vector(&self, model: &ModelKey, id: PhotoId) -> Result<bool> {
         let rtxn = self.env.read_txn()?;
+        let Some(index) = self.index_of(&rtxn, model)? else { return Ok(false) };
         if self.writer_for(index, model.dims).contains_item(&rtxn, id)? {
             return Ok(true);
         }
@@ -456,10 +502,10 @@ impl Store {
         Ok(orphan.is_some_and(|o| o.vectors.iter().any(|(i, _)| *i == index)))
     }
 
-    /// A photo's stored vector under this store's model.
-    pub fn vector(&self, id: PhotoId) -> Result<Option<Vec<f32>>> {
-        let (model, index) = self.bound()?;
+    /// A photo's stored vector under `model`.
+    pub fn vector(&self, model: &ModelKey, id: PhotoId) -> Result<Option<Vec<f32>>> {
         let rtxn = self.env.read_txn()?;
+        let Some(index) = self.index_of(&rtxn, model)? else { return Ok(None) };
         Ok(self.writer_for(index, model.dims).item_vector(&rtxn, id)?)
     }
 

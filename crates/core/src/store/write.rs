@@ -74,7 +74,7 @@ impl Store {
         dirty: &mut Dirty,
         new: &Embedded,
     ) -> Result<PhotoId> {
-        let (model, index) = self.bound()?;
+        let model = &new.model;
         if new.vector.len() != model.dims {
             return Err(Error::VectorDims {
                 path: new.path.clone(),
@@ -82,6 +82,7 @@ impl Store {
                 received: new.vector.len(),
             });
         }
+        let index = meta.index_for(model)?;
         let id = match self.hashes.get(wtxn, &new.hash)? {
             Some(id) => id,
             None => {
@@ -219,6 +220,32 @@ impl Store {
         }
         wtxn.commit()?;
         Ok(old.len())
+    }
+
+    /// Deletes model `id`'s index and the vectors kept aside for it. Returns
+    /// how many vectors went, or `None` when the store has no such model.
+    pub fn drop_model(&self, id: &str) -> Result<Option<u64>> {
+        let mut wtxn = self.env.write_txn()?;
+        let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        let Some((index, dims)) = meta.models.remove(id) else { return Ok(None) };
+        let writer = self.writer_for(index, dims);
+        let mut gone = writer.iter(&wtxn)?.count() as u64;
+        writer.clear(&mut wtxn)?;
+        let mut kept = Vec::new();
+        for entry in self.orphans.iter(&wtxn)? {
+            let (photo, orphan) = entry?;
+            if orphan.vectors.iter().any(|(i, _)| *i == index) {
+                kept.push((photo, orphan));
+            }
+        }
+        for (photo, mut orphan) in kept {
+            orphan.vectors.retain(|(i, _)| *i != index);
+            self.orphans.put(&mut wtxn, &photo, &orphan)?;
+            gone += 1;
+        }
+        self.meta.put(&mut wtxn, META_KEY, &meta)?;
+        wtxn.commit()?;
+        Ok(Some(gone))
     }
 
     fn build(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &Dirty, seed: u64) -> Result<()> {

@@ -77,3 +77,43 @@ pub fn distinct_png(path: &Path, n: usize) -> PathBuf {
     image.save(path).expect("writes a png");
     path.to_owned()
 }
+
+/// A second stand-in model, in another space than [`MeanColour`]: an image
+/// is its mean colour backwards (3 dims), embedded `delay` per batch, so a
+/// test can watch work that takes a while.
+pub struct Reversed {
+    /// Images embedded so far.
+    pub embedded: AtomicUsize,
+    delay: std::time::Duration,
+}
+
+impl Reversed {
+    pub fn new(delay: std::time::Duration) -> Self {
+        Self { embedded: AtomicUsize::new(0), delay }
+    }
+
+    /// Images embedded so far.
+    pub fn calls(&self) -> usize {
+        self.embedded.load(Ordering::SeqCst)
+    }
+}
+
+impl Embedder for Reversed {
+    fn model_id(&self) -> &str {
+        "reversed"
+    }
+    fn dims(&self) -> usize {
+        3
+    }
+    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
+        MeanColour::new(None).prepare_image(photo)
+    }
+    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
+        std::thread::sleep(self.delay);
+        self.embedded.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[2], i.data[1], i.data[0]])).collect())
+    }
+    fn embed_texts(&self, _: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        Ok(vec![])
+    }
+}
