@@ -146,6 +146,10 @@ impl Embedder for Clip {
         self.config.projection_dim
     }
 
+    fn input_short_side(&self) -> u32 {
+        self.preprocess.needed_short_side()
+    }
+
     fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
         Ok(self.preprocess.apply(photo))
     }

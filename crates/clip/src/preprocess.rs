@@ -90,6 +90,18 @@ impl Preprocess {
         self.crop.unwrap_or(resized)
     }
 
+    /// The shorter side a photo must keep for this preprocessing to see
+    /// all it uses: what the resize makes it (the larger side for an exact
+    /// resize); 0 without a resize (the photo is used as it is).
+    pub fn needed_short_side(&self) -> u32 {
+        let side = match self.resize {
+            Some((ResizeTo::ShortestEdge(side), _)) => side,
+            Some((ResizeTo::Exact(h, w), _)) => h.max(w),
+            None => 0,
+        };
+        u32::try_from(side).unwrap_or(0)
+    }
+
     /// Runs every step on an upright RGB photo.
     pub fn apply(&self, photo: &RgbImage) -> ImageInput {
         let resized;

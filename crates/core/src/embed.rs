@@ -17,6 +17,13 @@ pub trait Embedder: Send + Sync {
     /// Length of every vector this model returns.
     fn dims(&self) -> usize;
 
+    /// The shorter side (in pixels) this model's preparation resizes a
+    /// photo to, so photos can be decoded no larger than needed (see
+    /// [`crate::photo::decode_for_model`]); 0 when it takes any size as is.
+    fn input_short_side(&self) -> u32 {
+        0
+    }
+
     /// Turns an upright RGB photo into the model's input (resize, crop,
     /// normalise). Cheap enough to run on worker threads.
     fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError>;

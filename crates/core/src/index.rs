@@ -460,11 +460,12 @@ fn prepare(target: Target<'_>, embedder: &dyn Embedder, found: Found) -> Result<
         let Found { path, size, modified } = found;
         return Ok(Ready::Change(Change::Known { hash, path, size, modified }));
     }
-    let image = photo::decode_bytes(&found.path, &bytes).map_err(|e| fail(photo_reason(&e)))?;
-    let input = embedder.prepare_image(&image).map_err(|e| fail(e.to_string()))?;
+    let decoded = photo::decode_for_model(&found.path, &bytes, embedder.input_short_side())
+        .map_err(|e| fail(photo_reason(&e)))?;
+    let input = embedder.prepare_image(&decoded.image).map_err(|e| fail(e.to_string()))?;
     let format = photo::format_name(&bytes).unwrap_or("unknown").to_owned();
     Ok(Ready::Prepared(Box::new(Prepared {
-        dimensions: image.dimensions(),
+        dimensions: decoded.dimensions,
         captured: photo::capture_time(&bytes),
         format,
         hash,

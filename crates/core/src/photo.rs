@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, Rgb, RgbImage};
 
 /// Photos above this many pixels are refused before they are decoded, so a
@@ -61,6 +62,88 @@ pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
 /// the photo in errors), so a file is read once to hash and decode it.
 pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<RgbImage, PhotoError> {
     decode_from(path, Cursor::new(bytes))
+}
+
+/// A photo decoded for a model: its pixels, upright, possibly smaller than
+/// the photo, and the photo's own size.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Upright RGB pixels, at least as large as asked for (or the photo's size).
+    pub image: RgbImage,
+    /// Width and height of the photo itself, upright.
+    pub dimensions: (u32, u32),
+}
+
+/// Decodes `bytes` no larger than a model needs: a JPEG whose shorter side
+/// is at least twice `short_side` is decoded at the smallest DCT scale
+/// (1/2, 1/4 or 1/8, by libjpeg-turbo) that keeps its shorter side at least
+/// `2 * short_side`, so the model's own resize still averages several
+/// pixels into each one it keeps. Anything else (other formats, CMYK, a
+/// JPEG libjpeg-turbo refuses, `short_side` 0) is decoded in full by
+/// [`decode_bytes`].
+pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<Decoded, PhotoError> {
+    if short_side > 0
+        && let Some(decoded) = scaled_jpeg(path, bytes, short_side.saturating_mul(2))?
+    {
+        return Ok(decoded);
+    }
+    let image = decode_bytes(path, bytes)?;
+    Ok(Decoded { dimensions: image.dimensions(), image })
+}
+
+/// The DCT-scaled decode, or `None` where it does not apply.
+fn scaled_jpeg(path: &Path, bytes: &[u8], min_short: u32) -> Result<Option<Decoded>, PhotoError> {
+    if image::guess_format(bytes).ok() != Some(image::ImageFormat::Jpeg) {
+        return Ok(None);
+    }
+    let Ok(header) = turbojpeg::read_header(bytes) else { return Ok(None) };
+    if !matches!(header.colorspace, turbojpeg::Colorspace::YCbCr | turbojpeg::Colorspace::Gray) {
+        return Ok(None);
+    }
+    let (width, height) = (header.width as u64, header.height as u64);
+    if width * height > MAX_PIXELS {
+        return Err(PhotoError::TooLarge {
+            path: path.to_owned(),
+            width: width as u32,
+            height: height as u32,
+        });
+    }
+    let fits = |d: &u64| width.min(height).div_ceil(*d) >= u64::from(min_short);
+    let Some(denom) = [8u64, 4, 2].into_iter().find(fits) else { return Ok(None) };
+    let (w, h) = (width.div_ceil(denom) as usize, height.div_ceil(denom) as usize);
+    let mut out = turbojpeg::Image {
+        pixels: vec![0u8; w * h * 3],
+        width: w,
+        pitch: w * 3,
+        height: h,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    let Ok(mut decompressor) = turbojpeg::Decompressor::new() else { return Ok(None) };
+    if decompressor.decompress(bytes, out.as_deref_mut()).is_err() {
+        return Ok(None); // truncated or odd: the full decoder copes, or says why
+    }
+    let Some(pixels) = RgbImage::from_raw(w as u32, h as u32, out.pixels) else { return Ok(None) };
+    let mut image = DynamicImage::ImageRgb8(pixels);
+    let mut dimensions = (width as u32, height as u32);
+    if let Some(orientation) = exif_orientation(bytes) {
+        image.apply_orientation(orientation);
+        if matches!(
+            orientation,
+            Orientation::Rotate90
+                | Orientation::Rotate270
+                | Orientation::Rotate90FlipH
+                | Orientation::Rotate270FlipH
+        ) {
+            dimensions = (dimensions.1, dimensions.0);
+        }
+    }
+    Ok(Some(Decoded { image: image.into_rgb8(), dimensions }))
+}
+
+fn exif_orientation(bytes: &[u8]) -> Option<Orientation> {
+    let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
+    let value = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?.value.get_uint(0)?;
+    Orientation::from_exif(u8::try_from(value).ok()?)
 }
 
 /// blake3 of a photo's bytes: its identity in the library, wherever it lives.

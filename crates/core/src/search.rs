@@ -269,8 +269,8 @@ fn image_vector(
     {
         return Ok(Embedding::normalized(stored));
     }
-    let image = photo::decode_bytes(name, bytes)?;
-    let input = embedder.prepare_image(&image)?;
+    let decoded = photo::decode_for_model(name, bytes, embedder.input_short_side())?;
+    let input = embedder.prepare_image(&decoded.image)?;
     Ok(one(embedder.embed_images(&[input])?))
 }
 
