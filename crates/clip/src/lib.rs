@@ -20,6 +20,7 @@ mod model;
 mod preprocess;
 mod resample;
 mod tokenize;
+mod weights;
 
 use std::path::Path;
 
@@ -119,12 +120,8 @@ fn load_model(path: &Path, config: &ClipConfig, device: &Device) -> Result<ClipM
         return Err(Error::Read { path: path.to_owned(), source });
     }
     let weights_error = |source| Error::Weights { path: path.to_owned(), source };
-    // SAFETY: the file is memory-mapped read-only. If another process
-    // truncates it while mapped, reads fault; photofind never writes model
-    // files in place (downloads are moved into place whole).
-    #[allow(unsafe_code)]
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], COMPUTE_DTYPE, device) }
-        .map_err(weights_error)?;
+    let weights = weights::Weights::open(path).map_err(weights_error)?;
+    let vb = VarBuilder::from_backend(Box::new(weights), COMPUTE_DTYPE, device.clone());
     ClipModel::new(vb, config).map_err(weights_error)
 }
 

@@ -36,6 +36,12 @@ const MAP_SIZE: usize = 64 << 30;
 /// Trees per arroy index; more trees raise recall and index size.
 const N_TREES: usize = 16;
 
+/// How many tree nodes' items a search for `k` neighbours looks at: arroy's
+/// default (`k` × trees), for now.
+pub fn search_k(k: usize) -> usize {
+    k.max(1) * N_TREES
+}
+
 /// Identity of a photo's content in the store (and its arroy item id).
 pub type PhotoId = u32;
 
@@ -386,12 +392,26 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
+        self.nearest_searching(model, query, k, candidates, search_k(k))
+    }
+
+    /// Like [`Store::nearest`], looking at `search_k` tree nodes' items
+    /// (more: better recall, slower), for measuring the trade-off.
+    pub fn nearest_searching(
+        &self,
+        model: &ModelKey,
+        query: &[f32],
+        k: usize,
+        candidates: Option<&RoaringBitmap>,
+        search_k: usize,
+    ) -> Result<Vec<Neighbour>> {
         if query.len() != model.dims {
             return Err(Error::QueryDims { expected: model.dims, received: query.len() });
         }
         let rtxn = self.env.read_txn()?;
         let Some(reader) = self.model_reader(&rtxn, model)? else { return Ok(Vec::new()) };
         let mut search = reader.nns(k);
+        search.search_k(std::num::NonZeroUsize::new(search_k).unwrap_or(std::num::NonZeroUsize::MIN));
         if let Some(candidates) = candidates {
             search.candidates(candidates);
         }

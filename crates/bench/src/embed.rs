@@ -1,0 +1,120 @@
+//! What the image tower reaches, against what candle's matmul can do here.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use candle_core::{Device, Tensor};
+use image::RgbImage;
+use photofind_clip::Clip;
+use photofind_core::Embedder;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::{Value, json};
+
+#[derive(clap::Args)]
+pub struct MatmulArgs {
+    /// Images per batch (rows are 50 tokens each, as in ViT-B/32).
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The checkpoint (a full-size ViT-B/32 from bench/make_vitb32.py).
+    #[arg(long)]
+    model: PathBuf,
+    /// Images per model call (what indexing uses).
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Seconds to run for.
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+}
+
+/// GFLOP/s of candle's matmul on the shapes of ViT-B/32's layers
+/// (activations times transposed weights, as candle's Linear does).
+pub fn matmul(args: &MatmulArgs) -> Result<Value> {
+    let rows = args.batch * 50;
+    let shapes =
+        [("qkv/out 768x768", 768, 768), ("mlp up 768x3072", 768, 3072), ("mlp down 3072x768", 3072, 768)];
+    let mut results = Vec::new();
+    let mut best: f64 = 0.0;
+    for (name, k, n) in shapes {
+        let a = Tensor::randn(0f32, 1f32, (rows, k), &Device::Cpu)?;
+        let w = Tensor::randn(0f32, 1f32, (n, k), &Device::Cpu)?;
+        let w = w.t()?;
+        a.matmul(&w)?; // warm-up
+        let (mut runs, started) = (0u32, Instant::now());
+        while started.elapsed() < Duration::from_secs(2) {
+            std::hint::black_box(a.matmul(&w)?);
+            runs += 1;
+        }
+        let gflops = 2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9;
+        best = best.max(gflops);
+        results.push(json!({ "shape": format!("{rows}x{k} @ {k}x{n}"), "layer": name, "gflops": gflops }));
+    }
+    Ok(json!({ "threads": threads(), "avx512f": avx512(), "shapes": results, "best_gflops": best }))
+}
+
+/// Images per second of the image tower on full batches, and the GFLOP/s that is.
+pub fn run(args: &Args) -> Result<Value> {
+    let clip = Clip::load(&args.model).with_context(|| format!("loading {}", args.model.display()))?;
+    let flops = image_flops(&args.model)?;
+    let mut rng = StdRng::seed_from_u64(7);
+    let side = clip.input_short_side().max(1);
+    let batch: Vec<_> = (0..args.batch)
+        .map(|_| {
+            let photo = RgbImage::from_fn(side + 32, side, |_, _| {
+                image::Rgb([rng.random(), rng.random(), rng.random()])
+            });
+            clip.prepare_image(&photo)
+        })
+        .collect::<Result<_, _>>()?;
+    clip.embed_images(&batch)?; // warm-up
+    let (mut images, started) = (0usize, Instant::now());
+    while started.elapsed().as_secs_f64() < args.seconds {
+        std::hint::black_box(clip.embed_images(&batch)?);
+        images += batch.len();
+    }
+    let per_second = images as f64 / started.elapsed().as_secs_f64();
+    Ok(json!({
+        "threads": threads(),
+        "batch": args.batch,
+        "images_per_second": per_second,
+        "ms_per_image": 1e3 / per_second,
+        "gflop_per_image": flops / 1e9,
+        "gflops": per_second * flops / 1e9,
+    }))
+}
+
+/// FLOPs of one image through the vision tower and projection, from config.json.
+fn image_flops(model: &std::path::Path) -> Result<f64> {
+    let text = std::fs::read_to_string(model.join("config.json"))?;
+    let config: Value = serde_json::from_str(&text)?;
+    let v = &config["vision_config"];
+    let get = |key: &str, default: f64| v[key].as_f64().unwrap_or(default);
+    let (h, i, layers) =
+        (get("hidden_size", 768.0), get("intermediate_size", 3072.0), get("num_hidden_layers", 12.0));
+    let (patch, size) = (get("patch_size", 32.0), get("image_size", 224.0));
+    let proj = config["projection_dim"].as_f64().unwrap_or(512.0);
+    let patches = (size / patch).powi(2);
+    let t = patches + 1.0;
+    let per_layer = 4.0 * t * h * h * 2.0 + 2.0 * t * t * h * 2.0 + 2.0 * t * h * i * 2.0;
+    Ok(patches * 3.0 * patch * patch * h * 2.0 + layers * per_layer + h * proj * 2.0)
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
