@@ -32,8 +32,9 @@ pub struct Args {
     /// Photos per commit while building.
     #[arg(long, default_value_t = 25_000)]
     chunk: usize,
-    /// Search depths to try, as multiples of the product's default.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    /// Search depths to try besides the product's, as multiples of arroy's
+    /// default (top-k × trees).
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,32,64")]
     depths: Vec<usize>,
     /// Where to build the store (deleted first); default a temporary folder.
     #[arg(long)]
@@ -41,6 +42,8 @@ pub struct Args {
 }
 
 const K: usize = 10;
+/// The product's trees per index (`store::N_TREES`): arroy's default depth is top-k × trees.
+const TREES: usize = 16;
 
 pub fn run(args: &Args) -> Result<Value> {
     let temp;
@@ -63,8 +66,9 @@ pub fn run(args: &Args) -> Result<Value> {
     let disk = store.stats()?.disk_bytes;
     let exact: Vec<Vec<u32>> = queries.iter().map(|q| exact_top(&vectors, q)).collect();
     let mut frontier = Vec::new();
-    for &depth in &args.depths {
-        let search_k = store::search_k(K) * depth;
+    let product = store::search_k(K);
+    let tried = args.depths.iter().map(|d| (K * TREES * d, false)).chain([(product, true)]);
+    for (search_k, is_product) in tried {
         let (mut latencies, mut recalls) = (Vec::new(), Vec::new());
         for (query, truth) in queries.iter().zip(&exact) {
             let started = Instant::now();
@@ -74,7 +78,7 @@ pub fn run(args: &Args) -> Result<Value> {
         }
         frontier.push(json!({
             "search_k": search_k,
-            "depth": depth,
+            "product": is_product,
             "recall_at_10": mean(&recalls),
             "recall_min": recalls.iter().copied().fold(1.0, f64::min),
             "ms_p50": quantile(&mut latencies, 0.5),

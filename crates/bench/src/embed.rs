@@ -54,7 +54,33 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
         best = best.max(gflops);
         results.push(json!({ "shape": format!("{rows}x{k} @ {k}x{n}"), "layer": name, "gflops": gflops }));
     }
-    Ok(json!({ "threads": threads(), "avx512f": avx512(), "shapes": results, "best_gflops": best }))
+    Ok(json!({
+        "threads": threads(),
+        "avx512f": avx512(),
+        "shapes": results,
+        "best_gflops": best,
+        "text_query_shapes": small_matmuls()?,
+    }))
+}
+
+/// A text query is a handful of tokens: (8 × 512) times 512 × 2048 weights.
+/// Activations × transposed weights (candle's Linear) against weights ×
+/// transposed activations, in ms per call.
+fn small_matmuls() -> Result<Value> {
+    let x = Tensor::randn(0f32, 1f32, (8, 512), &Device::Cpu)?;
+    let w = Tensor::randn(0f32, 1f32, (2048, 512), &Device::Cpu)?;
+    let time = |f: &dyn Fn() -> candle_core::Result<Tensor>| -> Result<f64> {
+        f()?;
+        let (mut runs, started) = (0u32, Instant::now());
+        while started.elapsed() < Duration::from_millis(500) {
+            std::hint::black_box(f()?);
+            runs += 1;
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e3 / f64::from(runs))
+    };
+    let activations_first = time(&|| x.matmul(&w.t()?))?;
+    let weights_first = time(&|| w.matmul(&x.t()?)?.t()?.contiguous())?;
+    Ok(json!({ "x_wt_ms": activations_first, "w_xt_ms": weights_first }))
 }
 
 /// Images per second of the image tower on full batches, and the GFLOP/s that is.

@@ -15,6 +15,7 @@
 //! ```
 
 mod config;
+mod dense;
 mod error;
 mod model;
 mod preprocess;

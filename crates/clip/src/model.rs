@@ -2,7 +2,9 @@
 //! `VarBuilder` prefixes are the checkpoint's tensor names.
 
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
-use candle_nn::{Conv2dConfig, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Conv2dConfig, Embedding, LayerNorm, VarBuilder};
+
+use crate::dense::Dense;
 
 use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 
@@ -17,10 +19,10 @@ impl Module for Activation {
 }
 
 struct Attention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-    out_proj: Linear,
+    q_proj: Dense,
+    k_proj: Dense,
+    v_proj: Dense,
+    out_proj: Dense,
     heads: usize,
     head_dim: usize,
 }
@@ -29,10 +31,10 @@ impl Attention {
     fn new(vb: VarBuilder, c: &TowerConfig) -> Result<Self> {
         let d = c.hidden_size;
         Ok(Self {
-            q_proj: candle_nn::linear(d, d, vb.pp("q_proj"))?,
-            k_proj: candle_nn::linear(d, d, vb.pp("k_proj"))?,
-            v_proj: candle_nn::linear(d, d, vb.pp("v_proj"))?,
-            out_proj: candle_nn::linear(d, d, vb.pp("out_proj"))?,
+            q_proj: Dense::new(d, d, vb.pp("q_proj"))?,
+            k_proj: Dense::new(d, d, vb.pp("k_proj"))?,
+            v_proj: Dense::new(d, d, vb.pp("v_proj"))?,
+            out_proj: Dense::new(d, d, vb.pp("out_proj"))?,
             heads: c.num_attention_heads,
             head_dim: d / c.num_attention_heads,
         })
@@ -63,8 +65,8 @@ impl Attention {
 struct EncoderLayer {
     self_attn: Attention,
     layer_norm1: LayerNorm,
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Dense,
+    fc2: Dense,
     activation: Activation,
     layer_norm2: LayerNorm,
 }
@@ -75,8 +77,8 @@ impl EncoderLayer {
         Ok(Self {
             self_attn: Attention::new(vb.pp("self_attn"), c)?,
             layer_norm1: candle_nn::layer_norm(d, eps, vb.pp("layer_norm1"))?,
-            fc1: candle_nn::linear(d, c.intermediate_size, vb.pp("mlp.fc1"))?,
-            fc2: candle_nn::linear(c.intermediate_size, d, vb.pp("mlp.fc2"))?,
+            fc1: Dense::new(d, c.intermediate_size, vb.pp("mlp.fc1"))?,
+            fc2: Dense::new(c.intermediate_size, d, vb.pp("mlp.fc2"))?,
             activation: c.activation,
             layer_norm2: candle_nn::layer_norm(d, eps, vb.pp("layer_norm2"))?,
         })
@@ -113,7 +115,7 @@ struct TextTower {
     position_embedding: Tensor,
     encoder: Encoder,
     final_layer_norm: LayerNorm,
-    projection: Linear,
+    projection: Dense,
 }
 
 impl TextTower {
@@ -128,7 +130,7 @@ impl TextTower {
                 .get((c.max_position_embeddings, d), "weight")?,
             encoder: Encoder::new(text.pp("encoder"), &c.tower)?,
             final_layer_norm: candle_nn::layer_norm(d, c.tower.layer_norm_eps, text.pp("final_layer_norm"))?,
-            projection: candle_nn::linear_no_bias(d, projection_dim, vb.pp("text_projection"))?,
+            projection: Dense::no_bias(d, projection_dim, vb.pp("text_projection"))?,
         })
     }
 
@@ -161,7 +163,7 @@ struct VisionTower {
     pre_layernorm: LayerNorm,
     encoder: Encoder,
     post_layernorm: LayerNorm,
-    projection: Linear,
+    projection: Dense,
 }
 
 impl VisionTower {
@@ -185,7 +187,7 @@ impl VisionTower {
             pre_layernorm: candle_nn::layer_norm(d, eps, vision.pp("pre_layrnorm"))?,
             encoder: Encoder::new(vision.pp("encoder"), &c.tower)?,
             post_layernorm: candle_nn::layer_norm(d, eps, vision.pp("post_layernorm"))?,
-            projection: candle_nn::linear_no_bias(d, projection_dim, vb.pp("visual_projection"))?,
+            projection: Dense::no_bias(d, projection_dim, vb.pp("visual_projection"))?,
         })
     }
 
