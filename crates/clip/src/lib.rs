@@ -49,9 +49,11 @@ pub struct Clip {
 }
 
 impl Clip {
-    /// Loads a checkpoint directory on the CPU.
+    /// Loads a checkpoint directory on the best device this build has: a
+    /// GPU when built with the `cuda` or `metal` feature and one is there,
+    /// else the CPU.
     pub fn load(dir: &Path) -> Result<Self> {
-        Self::load_on(dir, Device::Cpu)
+        Self::load_on(dir, best_device())
     }
 
     /// Loads a checkpoint directory on `device`.
@@ -94,6 +96,19 @@ impl Clip {
         }
         Tensor::from_vec(data, (batch.len(), 3, side, side), &self.device).map_err(inference)
     }
+}
+
+/// The first GPU of an enabled backend, else the CPU.
+fn best_device() -> Device {
+    #[cfg(feature = "cuda")]
+    if let Ok(device) = Device::new_cuda(0) {
+        return device;
+    }
+    #[cfg(feature = "metal")]
+    if let Ok(device) = Device::new_metal(0) {
+        return device;
+    }
+    Device::Cpu
 }
 
 fn model_id(dir: &Path) -> String {

@@ -79,7 +79,7 @@ pub fn distinct_png(path: &Path, n: usize) -> PathBuf {
 }
 
 /// A second stand-in model, in another space than [`MeanColour`]: an image
-/// is its mean colour backwards (3 dims), embedded `delay` per batch, so a
+/// is its mean colour backwards (3 dims, blue offset), embedded `delay` per batch, so a
 /// test can watch work that takes a while.
 pub struct Reversed {
     /// Images embedded so far.
@@ -111,7 +111,8 @@ impl Embedder for Reversed {
     fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
         std::thread::sleep(self.delay);
         self.embedded.fetch_add(batch.len(), Ordering::SeqCst);
-        Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[2], i.data[1], i.data[0]])).collect())
+        // Never a zero vector (a black photo): a constant in the first component.
+        Ok(batch.iter().map(|i| Embedding::normalized(vec![i.data[2] + 0.3, i.data[1], i.data[0]])).collect())
     }
     fn embed_texts(&self, _: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
         Ok(vec![])
