@@ -170,9 +170,7 @@ impl Backend {
         if std::env::var_os("PHOTOFIND_MODEL").is_some() {
             return None;
         }
-        let models = self.models();
-        let next = models.next().ok()??;
-        (next != models.current().ok()?).then(|| models.path(&next))?
+        self.models().pending_switch().ok()?.map(|(_, dir)| dir)
     }
 
     fn manifest(&self) -> Option<Manifest> {

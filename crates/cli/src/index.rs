@@ -63,8 +63,7 @@ fn fill_next(
     view.note("switching", &id, &format!("switching to {id}: embedding the library with it too"));
     let summary = library.index(next, options, cancel, &mut |event| view.show(&event))?;
     view.finish(&summary)?;
-    let coverage =
-        library.coverage(&id)?.unwrap_or(photofind_core::store::Coverage { vectors: 0, photos: 0 });
+    let coverage = library.coverage(&id)?;
     if !summary.cancelled && coverage.complete() {
         common.finish_switch(&id)?;
         view.note("switched", &id, &format!("search now uses {id}"));

@@ -68,11 +68,7 @@ impl Common {
         if self.model.is_some() {
             return Ok(None);
         }
-        let models = photofind_models::Models::new(&self.data_dir()?);
-        let Some(id) = models.next()? else { return Ok(None) };
-        let dir = models.path(&id).filter(|_| id != models.current().unwrap_or_default());
-        let Some(dir) = dir else {
-            models.clear_next()?;
+        let Some((_, dir)) = photofind_models::Models::new(&self.data_dir()?).pending_switch()? else {
             return Ok(None);
         };
         let clip = Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))?;

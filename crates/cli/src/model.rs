@@ -189,8 +189,7 @@ fn use_model(common: &Common, models: &Models, id: &str, now: bool) -> Result<Ou
         return Ok(Outcome::Done);
     }
     let library = common.library()?;
-    let photos = library.store().stats()?.photos;
-    let coverage = library.coverage(id)?.unwrap_or(photofind_core::store::Coverage { vectors: 0, photos });
+    let coverage = library.coverage(id)?;
     if now || coverage.complete() {
         models.finish_switch(id)?;
         eprintln!("using {id}");

@@ -85,7 +85,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let stats = store.stats()?;
     let switch = match models.next()? {
         Some(to) => {
-            let vectors = library.coverage(&to)?.map_or(0, |c| c.vectors);
+            let vectors = library.coverage(&to)?.vectors;
             Some(Switch { from: models.current()?, to, vectors, photos: stats.photos })
         }
         None => None,

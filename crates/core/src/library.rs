@@ -121,11 +121,13 @@ impl Library {
         watch::run(&self.store, embedder, next, &options, commands, on_event)
     }
 
-    /// How much of the library model `id`'s index covers; `None` when the
-    /// library has no index for it.
-    pub fn coverage(&self, id: &str) -> Result<Option<Coverage>, Error> {
-        let Some(model) = self.store.models()?.into_iter().find(|m| m.id == id) else { return Ok(None) };
-        Ok(Some(self.store.coverage(&model)?))
+    /// How much of the library model `id`'s index covers (no vectors when
+    /// the library has no index for it).
+    pub fn coverage(&self, id: &str) -> Result<Coverage, Error> {
+        match self.store.models()?.into_iter().find(|m| m.id == id) {
+            Some(model) => Ok(self.store.coverage(&model)?),
+            None => Ok(Coverage { vectors: 0, photos: self.store.stats()?.photos }),
+        }
     }
 
     /// Deletes model `id`'s index (see [`Store::drop_model`]).

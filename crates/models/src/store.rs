@@ -116,6 +116,17 @@ impl Models {
         }
     }
 
+    /// The switch under way, as (model id, its directory), when it can go
+    /// on: a switch to a model that is no longer installed, or that is
+    /// already in use, is abandoned here.
+    pub fn pending_switch(&self) -> Result<Option<(String, PathBuf)>, StoreError> {
+        let Some(id) = self.next()? else { return Ok(None) };
+        match self.path(&id).filter(|_| self.current().is_ok_and(|current| current != id)) {
+            Some(dir) => Ok(Some((id, dir))),
+            None => self.clear_next().map(|()| None),
+        }
+    }
+
     /// Starts a switch to installed model `id` (replacing any other under way).
     pub fn set_next(&self, id: &str) -> Result<(), StoreError> {
         if self.path(id).is_none() {

@@ -99,3 +99,23 @@ fn a_switch_names_the_next_model_until_it_is_finished_or_abandoned() {
     models.finish_switch("new").unwrap();
     assert_eq!((models.current().unwrap(), models.next().unwrap()), ("new".into(), None));
 }
+
+#[test]
+fn a_switch_to_a_model_gone_or_already_in_use_is_abandoned() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "old", true);
+    model_dir(models.root(), "new", true);
+    models.set_current("old").unwrap();
+    models.set_next("new").unwrap();
+    assert_eq!(models.pending_switch().unwrap(), Some(("new".into(), models.root().join("new"))));
+
+    models.set_current("new").unwrap();
+    assert_eq!(models.pending_switch().unwrap(), None, "already in use");
+    assert_eq!(models.next().unwrap(), None);
+
+    models.set_next("old").unwrap();
+    fs::remove_file(models.root().join("old").join(MANIFEST_FILE)).unwrap();
+    assert_eq!(models.pending_switch().unwrap(), None, "no longer installed");
+    assert_eq!(models.next().unwrap(), None);
+}
