@@ -66,25 +66,14 @@ pub fn run(args: &Args) -> Result<Value> {
     let disk = store.stats()?.disk_bytes;
     let exact: Vec<Vec<u32>> = queries.iter().map(|q| exact_top(&vectors, q)).collect();
     let mut frontier = Vec::new();
-    let product = store::search_k(K);
-    let tried = args.depths.iter().map(|d| (K * TREES * d, false)).chain([(product, true)]);
-    for (search_k, is_product) in tried {
-        let (mut latencies, mut recalls) = (Vec::new(), Vec::new());
-        for (query, truth) in queries.iter().zip(&exact) {
-            let started = Instant::now();
-            let hits = store.nearest_searching(&model, query, K, None, search_k)?;
-            latencies.push(started.elapsed().as_secs_f64() * 1e3);
-            recalls.push(hits.iter().filter(|h| truth.contains(&h.id)).count() as f64 / K as f64);
-        }
-        frontier.push(json!({
-            "search_k": search_k,
-            "product": is_product,
-            "recall_at_10": mean(&recalls),
-            "recall_min": recalls.iter().copied().fold(1.0, f64::min),
-            "ms_p50": quantile(&mut latencies, 0.5),
-            "ms_p99": quantile(&mut latencies, 0.99),
-        }));
+    let tried = args.depths.iter().map(|d| K * TREES * d).chain([store::search_k(K)]);
+    for search_k in tried {
+        let measured =
+            measure(&queries, &exact, |q| Ok(store.nearest_searching(&model, q, K, None, search_k)?))?;
+        frontier.push(json!({ "search_k": search_k, "measured": measured }));
     }
+    let scan = measure(&queries, &exact, |q| Ok(store.nearest_scanning(&model, q, K, None)?))?;
+    let product = measure(&queries, &exact, |q| Ok(store.nearest(&model, q, K, None)?))?;
     Ok(json!({
         "n": args.n,
         "dims": args.dims,
@@ -93,7 +82,31 @@ pub fn run(args: &Args) -> Result<Value> {
         "disk_bytes": disk,
         "bytes_per_photo": disk as f64 / args.n as f64,
         "product_search_k": store::search_k(K),
+        "scan_limit": store::SCAN_LIMIT,
         "frontier": frontier,
+        "scan": scan,
+        "product": product,
+    }))
+}
+
+/// Recall@10 against `exact` and latency of `search` over `queries`.
+fn measure(
+    queries: &[Vec<f32>],
+    exact: &[Vec<u32>],
+    search: impl Fn(&[f32]) -> Result<Vec<store::Neighbour>>,
+) -> Result<Value> {
+    let (mut latencies, mut recalls) = (Vec::new(), Vec::new());
+    for (query, truth) in queries.iter().zip(exact) {
+        let started = Instant::now();
+        let hits = search(query)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+        recalls.push(hits.iter().filter(|h| truth.contains(&h.id)).count() as f64 / K as f64);
+    }
+    Ok(json!({
+        "recall_at_10": mean(&recalls),
+        "recall_min": recalls.iter().copied().fold(1.0, f64::min),
+        "ms_p50": quantile(&mut latencies, 0.5),
+        "ms_p99": quantile(&mut latencies, 0.99),
     }))
 }
 

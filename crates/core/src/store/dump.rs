@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{META_KEY, Store};
+use super::{META_KEY, Store, codes};
 
 fn secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -57,11 +57,18 @@ impl fmt::Display for Store {
             match self.reader(&rtxn, index).map_err(no)? {
                 None => writeln!(f, "not built")?,
                 Some(reader) => {
-                    writeln!(f, "{} vectors", reader.n_items())?;
+                    let codes = codes::count(self.codes, &rtxn, index).map_err(no)?;
+                    writeln!(f, "{} vectors, {codes} codes", reader.n_items())?;
                     for id in reader.item_ids() {
                         let vector = reader.item_vector(&rtxn, id).map_err(no)?.ok_or(fmt::Error)?;
                         let shown: Vec<String> = vector.iter().map(|v| format!("{v:.4}")).collect();
-                        writeln!(f, "  {id}: [{}]", shown.join(", "))?;
+                        let coded = codes::contains(self.codes, &rtxn, index, id).map_err(no)?;
+                        writeln!(
+                            f,
+                            "  {id}: [{}]{}",
+                            shown.join(", "),
+                            if coded { "" } else { " (no code)" }
+                        )?;
                     }
                 }
             }

@@ -4,6 +4,7 @@
 //! one write transaction, so a crash never leaves a vector without its photo
 //! or the reverse.
 
+mod codes;
 mod dump;
 mod error;
 mod keys;
@@ -26,7 +27,14 @@ pub use error::{Error, Result};
 use keys::{folder_prefix, path_key, plain_path};
 
 /// On-disk layout version; bumped whenever an older build could misread it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 added the quantised codes (`codes`); a version 1 store is upgraded
+/// in place when opened.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Up to this many vectors a model's search is exact: a scan of every
+/// quantised code, the best rescored with their f32 vectors. Above it,
+/// arroy's trees answer (faster, approximate). See docs/PERFORMANCE.md.
+pub const SCAN_LIMIT: u64 = 2_000_000;
 
 /// Address space reserved for the map. LMDB files are sparse, so this is an
 /// upper bound, not disk use: ~2 KiB of vector per photo fits 500k photos
@@ -291,6 +299,7 @@ pub struct Store {
     roots: RootDb,
     orphans: OrphanDb,
     vectors: arroy::Database<'static, Cosine>,
+    codes: codes::CodeDb,
     dir: PathBuf,
 }
 
@@ -305,7 +314,7 @@ impl Store {
         let env = open_env(dir)?;
         env.clear_stale_readers()?;
         let wtxn = env.write_txn()?;
-        let (meta, photos, hashes, paths, errors, roots, orphans, vectors) = env
+        let (meta, photos, hashes, paths, errors, roots, orphans, vectors, codes) = env
             .create_databases_and_commit(wtxn, |dbo, wtxn| -> heed::Result<_> {
                 Ok(CommitOrAbort::<_, ()>::Commit((
                     dbo.create_database(wtxn, Some("meta"))?,
@@ -316,11 +325,23 @@ impl Store {
                     dbo.create_database(wtxn, Some("roots"))?,
                     dbo.create_database(wtxn, Some("orphans"))?,
                     dbo.create_database::<KeyCodec, NodeCodec<Cosine>>(wtxn, Some("vectors"))?,
+                    dbo.create_database(wtxn, Some("codes"))?,
                 )))
             })?
             .unwrap_commit();
-        let store =
-            Store { env, meta, photos, hashes, paths, errors, roots, orphans, vectors, dir: dir.to_owned() };
+        let store = Store {
+            env,
+            meta,
+            photos,
+            hashes,
+            paths,
+            errors,
+            roots,
+            orphans,
+            vectors,
+            codes,
+            dir: dir.to_owned(),
+        };
         store.register(None)?;
         if let Some(model) = model {
             store.register_model(model)?;
@@ -344,6 +365,10 @@ impl Store {
             next_id: 0,
             embeddings: 0,
         });
+        if meta.schema == 1 {
+            self.add_codes(&mut wtxn, &meta)?;
+            meta.schema = SCHEMA_VERSION;
+        }
         if meta.schema != SCHEMA_VERSION {
             return Err(Error::Schema {
                 dir: self.dir.clone(),
@@ -387,6 +412,7 @@ impl Store {
 
     /// The `k` photos nearest to `query`, best first, among `candidates`
     /// when given (a filter applied inside the search, not after it).
+    /// Exact up to [`SCAN_LIMIT`] vectors, arroy's trees above.
     pub fn nearest(
         &self,
         model: &ModelKey,
@@ -394,11 +420,17 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
-        self.nearest_searching(model, query, k, candidates, search_k(k))
+        let rtxn = self.env.read_txn()?;
+        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
+        if reader.n_items() <= SCAN_LIMIT {
+            self.scan(&rtxn, index, &reader, query, k, candidates)
+        } else {
+            Self::trees(&rtxn, &reader, query, k, candidates, search_k(k))
+        }
     }
 
-    /// Like [`Store::nearest`], looking at `search_k` tree nodes' items
-    /// (more: better recall, slower), for measuring the trade-off.
+    /// The nearest photos by arroy's trees alone, looking at `search_k`
+    /// tree nodes' items (more: better recall, slower): for measuring.
     pub fn nearest_searching(
         &self,
         model: &ModelKey,
@@ -407,19 +439,104 @@ impl Store {
         candidates: Option<&RoaringBitmap>,
         search_k: usize,
     ) -> Result<Vec<Neighbour>> {
+        let rtxn = self.env.read_txn()?;
+        let Some((_, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
+        Self::trees(&rtxn, &reader, query, k, candidates, search_k)
+    }
+
+    /// The nearest photos by a scan of every code, whatever the size: for
+    /// measuring.
+    pub fn nearest_scanning(
+        &self,
+        model: &ModelKey,
+        query: &[f32],
+        k: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<Vec<Neighbour>> {
+        let rtxn = self.env.read_txn()?;
+        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
+        self.scan(&rtxn, index, &reader, query, k, candidates)
+    }
+
+    /// `model`'s index number and built index, after checking the query's
+    /// length; `None` when it has no vectors yet.
+    fn searchable<'t>(
+        &self,
+        rtxn: &'t RoTxn<WithoutTls>,
+        model: &ModelKey,
+        query: &[f32],
+    ) -> Result<Option<(u16, Reader<'t, Cosine>)>> {
         if query.len() != model.dims {
             return Err(Error::QueryDims { expected: model.dims, received: query.len() });
         }
-        let rtxn = self.env.read_txn()?;
-        let Some(reader) = self.model_reader(&rtxn, model)? else { return Ok(Vec::new()) };
+        let Some(index) = self.index_of(rtxn, model)? else { return Ok(None) };
+        Ok(self.reader(rtxn, index)?.map(|reader| (index, reader)))
+    }
+
+    fn trees(
+        rtxn: &RoTxn<WithoutTls>,
+        reader: &Reader<Cosine>,
+        query: &[f32],
+        k: usize,
+        candidates: Option<&RoaringBitmap>,
+        search_k: usize,
+    ) -> Result<Vec<Neighbour>> {
         let mut search = reader.nns(k);
         search.search_k(std::num::NonZeroUsize::new(search_k).unwrap_or(std::num::NonZeroUsize::MIN));
         if let Some(candidates) = candidates {
             search.candidates(candidates);
         }
-        let hits = search.by_vector(&rtxn, query)?;
+        let hits = search.by_vector(rtxn, query)?;
         // arroy's cosine distance is (1 - cos) / 2.
         Ok(hits.into_iter().map(|(id, distance)| Neighbour { id, score: 1.0 - 2.0 * distance }).collect())
+    }
+
+    /// Exact search: every code scored, the best `RESCORED(k)` scored again
+    /// with their f32 vectors (so quantisation changes no score and, in
+    /// practice, no rank).
+    fn scan(
+        &self,
+        rtxn: &RoTxn<WithoutTls>,
+        index: u16,
+        reader: &Reader<Cosine>,
+        query: &[f32],
+        k: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<Vec<Neighbour>> {
+        let shortlist =
+            codes::scan(self.codes, rtxn, index, query, rescored(k), candidates, reader.n_items())?;
+        let query_norm = norm(query);
+        let mut hits = Vec::with_capacity(shortlist.len());
+        for (id, _) in shortlist {
+            let Some(vector) = reader.item_vector(rtxn, id)? else { continue };
+            let dot: f32 = vector.iter().zip(query).map(|(a, b)| a * b).sum();
+            let score = match query_norm * norm(&vector) {
+                n if n > 0.0 => dot / n,
+                _ => 0.0,
+            };
+            hits.push(Neighbour { id, score });
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        hits.truncate(k);
+        Ok(hits)
+    }
+
+    /// Codes for every vector already in the store's indexes (the upgrade
+    /// from schema 1).
+    fn add_codes(&self, wtxn: &mut heed::RwTxn, meta: &Meta) -> Result<()> {
+        for &(index, dims) in meta.models.values() {
+            let writer = self.writer_for(index, dims);
+            let mut ids = Vec::new();
+            for item in writer.iter(wtxn)? {
+                ids.push(item?.0);
+            }
+            for id in ids {
+                if let Some(vector) = writer.item_vector(wtxn, id)? {
+                    codes::put(self.codes, wtxn, index, id, &vector)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `model`'s built index, if it has one.
@@ -644,6 +761,17 @@ fn open_env(dir: &Path) -> Result<Env<WithoutTls>> {
     #[allow(unsafe_code)]
     let env = unsafe { options.open(dir) };
     Ok(env?)
+}
+
+/// How many of the scan's best codes are rescored exactly for the top `k`:
+/// quantisation moves a 512-d cosine by ~0.001, far less than the gap
+/// this margin covers.
+fn rescored(k: usize) -> usize {
+    2 * k + 64
+}
+
+fn norm(v: &[f32]) -> f32 {
+    v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
 fn hex(bytes: &[u8]) -> String {

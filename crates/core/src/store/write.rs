@@ -9,6 +9,7 @@ use heed::RwTxn;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::codes;
 use super::keys::{is_long, path_key};
 use super::{
     Change, Embedded, Error, META_KEY, Meta, N_TREES, Orphan, PathEntry, Photo, PhotoId, Result, Root, Store,
@@ -103,6 +104,7 @@ impl Store {
             }
         };
         self.writer_for(index, model.dims).add_item(wtxn, id, &new.vector)?;
+        codes::put(self.codes, wtxn, index, id, &new.vector)?;
         dirty.0.insert(index);
         meta.embeddings += 1;
         self.attach(wtxn, meta, dirty, id, &new.path, new.size, new.modified)?;
@@ -173,6 +175,7 @@ impl Store {
             let writer = self.writer_for(index, dims);
             if let Some(vector) = writer.item_vector(wtxn, id)? {
                 writer.del_item(wtxn, id)?;
+                codes::delete(self.codes, wtxn, index, id)?;
                 dirty.0.insert(index);
                 vectors.push((index, vector));
             }
@@ -190,6 +193,7 @@ impl Store {
             let writer = self.writer_for(index, dims);
             if vector.len() == dims && !writer.contains_item(wtxn, id)? {
                 writer.add_item(wtxn, id, &vector)?;
+                codes::put(self.codes, wtxn, index, id, &vector)?;
                 dirty.0.insert(index);
             }
         }
@@ -231,6 +235,7 @@ impl Store {
         let writer = self.writer_for(index, dims);
         let mut gone = writer.iter(&wtxn)?.count() as u64;
         writer.clear(&mut wtxn)?;
+        codes::clear(self.codes, &mut wtxn, index)?;
         let mut kept = Vec::new();
         for entry in self.orphans.iter(&wtxn)? {
             let (photo, orphan) = entry?;
