@@ -17,6 +17,7 @@
 mod config;
 mod dense;
 mod error;
+mod fused;
 mod model;
 mod preprocess;
 mod resample;

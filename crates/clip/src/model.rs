@@ -11,7 +11,7 @@ use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfi
 impl Module for Activation {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
-            Activation::QuickGelu => xs * candle_nn::ops::sigmoid(&(xs * 1.702)?)?,
+            Activation::QuickGelu => crate::fused::quick_gelu(xs),
             Activation::Gelu => xs.gelu_erf(),
             Activation::GeluTanh => xs.gelu(),
         }
