@@ -1,6 +1,7 @@
 //! Searching the library: a query of texts and images (with negative
-//! terms) becomes one vector, arroy finds its nearest photos among the
-//! filter's candidates, and every hit is judged against the library's
+//! terms) becomes one vector, the store finds its nearest photos among the
+//! filter's candidates (exactly, by a scan, up to `store::SCAN_LIMIT`
+//! photos; by arroy's trees above), and every hit is judged against the library's
 //! background scores so that "nothing matches" can be said.
 //!
 //! ## The "no good match" rule

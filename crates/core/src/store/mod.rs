@@ -1,6 +1,7 @@
 //! The library's on-disk index: one LMDB environment (through heed) holding
 //! photo metadata, roots, error records and, per model, an arroy vector
-//! index. A batch of changes, their vectors and the rebuilt index land in
+//! index and the same vectors quantised to bytes (`codes`, for exact search
+//! by a scan). A batch of changes, their vectors and the rebuilt index land in
 //! one write transaction, so a crash never leaves a vector without its photo
 //! or the reverse.
 
