@@ -55,7 +55,8 @@ mod tests {
     #[test]
     fn fused_quick_gelu_equals_candles_three_steps() {
         let xs = Tensor::randn(0f32, 3f32, (3, 40_000), &Device::Cpu).expect("xs");
-        let candle = (&xs * candle_nn::ops::sigmoid(&(&xs * 1.702).expect("scale")).expect("sigmoid")).expect("mul");
+        let candle =
+            (&xs * candle_nn::ops::sigmoid(&(&xs * 1.702).expect("scale")).expect("sigmoid")).expect("mul");
         for input in [xs.clone(), xs.t().expect("strided")] {
             let expected = if input.is_contiguous() { candle.clone() } else { candle.t().expect("t") };
             let diff = (quick_gelu(&input).expect("fused") - expected).expect("sub").abs().expect("abs");
