@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use photofind_clip::Clip;
 use photofind_core::search::{Query, Term};
-use photofind_core::store::{self, ModelKey, Store};
+use photofind_core::store::{self, ModelKey, Search, Store};
 use photofind_core::{Embedder, Library};
 use serde_json::{Value, json};
 
@@ -68,11 +68,12 @@ pub fn run(args: &Args) -> Result<Value> {
     let mut frontier = Vec::new();
     let tried = args.depths.iter().map(|d| K * TREES * d).chain([store::search_k(K)]);
     for search_k in tried {
-        let measured =
-            measure(&queries, &exact, |q| Ok(store.nearest_searching(&model, q, K, None, search_k)?))?;
+        let measured = measure(&queries, &exact, |q| {
+            Ok(store.nearest_by(Search::Trees(search_k), &model, q, K, None)?)
+        })?;
         frontier.push(json!({ "search_k": search_k, "measured": measured }));
     }
-    let scan = measure(&queries, &exact, |q| Ok(store.nearest_scanning(&model, q, K, None)?))?;
+    let scan = measure(&queries, &exact, |q| Ok(store.nearest_by(Search::Scan, &model, q, K, None)?))?;
     let product = measure(&queries, &exact, |q| Ok(store.nearest(&model, q, K, None)?))?;
     Ok(json!({
         "n": args.n,

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use photofind_core::store::{Change, Embedded, ModelKey, Store};
+use photofind_core::store::{Change, Embedded, ModelKey, Search, Store};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use roaring::RoaringBitmap;
@@ -85,7 +85,8 @@ fn search_returns_the_exact_top_k_where_the_trees_miss_it() {
                 assert!((hit.score - cos).abs() < 1e-5, "score {} vs exact {cos}", hit.score);
             }
             if candidates.is_none() {
-                let trees = store.nearest_searching(&model(), &query, 10, None, 160).expect("searches");
+                let trees =
+                    store.nearest_by(Search::Trees(160), &model(), &query, 10, None).expect("searches");
                 tree_found += trees.iter().filter(|h| got.contains(&h.id)).count();
                 wanted += 10;
             }

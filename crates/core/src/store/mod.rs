@@ -53,6 +53,19 @@ pub fn search_k(k: usize) -> usize {
     N_TREES * (320 + k)
 }
 
+/// How [`Store::nearest_by`] finds the nearest photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// What [`Store::nearest`] does: [`Search::Scan`] up to [`SCAN_LIMIT`]
+    /// vectors, else [`Search::Trees`] at depth [`search_k`].
+    Product,
+    /// Exact: every quantised code scored, the best rescored in f32.
+    Scan,
+    /// arroy's trees alone, looking at this many tree nodes' items (more:
+    /// better recall, slower).
+    Trees(usize),
+}
+
 /// Identity of a photo's content in the store (and its arroy item id).
 pub type PhotoId = u32;
 
@@ -421,42 +434,30 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
+        self.nearest_by(Search::Product, model, query, k, candidates)
+    }
+
+    /// Like [`Store::nearest`], searching the way `search` says: for
+    /// measuring one way against the other.
+    pub fn nearest_by(
+        &self,
+        search: Search,
+        model: &ModelKey,
+        query: &[f32],
+        k: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<Vec<Neighbour>> {
         let rtxn = self.env.read_txn()?;
         let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
-        if reader.n_items() <= SCAN_LIMIT {
-            self.scan(&rtxn, index, &reader, query, k, candidates)
-        } else {
-            Self::trees(&rtxn, &reader, query, k, candidates, search_k(k))
+        let search = match search {
+            Search::Product if reader.n_items() <= SCAN_LIMIT => Search::Scan,
+            Search::Product => Search::Trees(search_k(k)),
+            other => other,
+        };
+        match search {
+            Search::Trees(depth) => Self::trees(&rtxn, &reader, query, k, candidates, depth),
+            _ => self.scan(&rtxn, index, &reader, query, k, candidates),
         }
-    }
-
-    /// The nearest photos by arroy's trees alone, looking at `search_k`
-    /// tree nodes' items (more: better recall, slower): for measuring.
-    pub fn nearest_searching(
-        &self,
-        model: &ModelKey,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-        search_k: usize,
-    ) -> Result<Vec<Neighbour>> {
-        let rtxn = self.env.read_txn()?;
-        let Some((_, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
-        Self::trees(&rtxn, &reader, query, k, candidates, search_k)
-    }
-
-    /// The nearest photos by a scan of every code, whatever the size: for
-    /// measuring.
-    pub fn nearest_scanning(
-        &self,
-        model: &ModelKey,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-    ) -> Result<Vec<Neighbour>> {
-        let rtxn = self.env.read_txn()?;
-        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
-        self.scan(&rtxn, index, &reader, query, k, candidates)
     }
 
     /// `model`'s index number and built index, after checking the query's
