@@ -102,6 +102,17 @@ pub enum FetchError {
         /// The refused URL.
         url: String,
     },
+    /// A server on https:// redirected to plain http://, which is allowed only from one
+    /// loopback host to another.
+    #[error(
+        "refusing the redirect from {from} to {to}: https:// is never downgraded to http:// (except from loopback to loopback)"
+    )]
+    InsecureRedirect {
+        /// The https:// URL that answered with the redirect.
+        from: String,
+        /// The http:// URL it pointed to.
+        to: String,
+    },
     /// An endpoint or redirect URL cannot be understood.
     #[error("invalid URL {url}: {reason}")]
     InvalidUrl {
@@ -163,6 +174,34 @@ pub enum FetchError {
         expected: u64,
         /// The bytes received.
         actual: u64,
+    },
+    /// The server announced a complete file (a 200's `Content-Length`, or the total of a 206's
+    /// `Content-Range`) of another size than the manifest's; not retried, since every mirror
+    /// attempt would get the same file.
+    #[error("{file}: the server's file is {served} bytes, the manifest says {expected} ({url})")]
+    ServedSizeMismatch {
+        /// The file.
+        file: String,
+        /// The URL that served it.
+        url: String,
+        /// The size the server announced.
+        served: u64,
+        /// The size from the manifest.
+        expected: u64,
+    },
+    /// A file whose size the manifest does not publish grew past the cap
+    /// ([`FetchOptions::unsized_file_cap`](crate::FetchOptions::unsized_file_cap)); it was
+    /// deleted.
+    #[error(
+        "{file}: received {received} bytes, more than the {cap} allowed for a file of unpublished size; the download was deleted"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The most bytes allowed.
+        cap: u64,
+        /// Bytes of the file on disk when the download stopped.
+        received: u64,
     },
     /// The download was cancelled; partial files are kept.
     #[error("download of {id} cancelled; fetch it again to resume")]

@@ -30,7 +30,7 @@ mod message;
 mod store;
 
 pub use error::{FetchError, ManifestError, NetworkError, StoreError};
-pub use fetch::{DEFAULT_ENDPOINT, FetchOptions, Progress, fetch};
+pub use fetch::{DEFAULT_ENDPOINT, FetchOptions, Progress, UNSIZED_FILE_CAP, fetch};
 pub use manifest::{DEFAULT_MODEL_ID, Manifest, ModelFile};
 pub use message::{missing_model_message, unverified_warning};
 pub use store::{InstalledModel, MANIFEST_FILE, Models};

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use photofind_models::{
-    FetchError, FetchOptions, MANIFEST_FILE, Manifest, ModelFile, Models, Progress, fetch,
+    FetchError, FetchOptions, MANIFEST_FILE, Manifest, ModelFile, Models, Progress, UNSIZED_FILE_CAP, fetch,
 };
 use server::{Faults, REPO, Server};
 use sha2::{Digest, Sha256};
@@ -61,6 +61,7 @@ fn options(server: &Server) -> FetchOptions {
         backoff_base: Duration::from_millis(10),
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(2),
+        unsized_file_cap: UNSIZED_FILE_CAP,
     }
 }
 
@@ -242,6 +243,20 @@ fn a_redirect_is_followed_with_the_range_intact() {
 }
 
 #[test]
+fn a_redirect_to_plain_http_on_another_host_is_refused() {
+    let target = "http://example.com/cdn/model.safetensors";
+    let server = serve(Faults { redirect_to: Some(target.into()), ..Faults::default() });
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+
+    let err = run(&manifest(), &models, &options(&server)).unwrap_err();
+
+    assert!(matches!(&err, FetchError::InsecureUrl { url } if url == target), "{err:?}");
+    assert_eq!(server.requests().len(), 1, "the refusal was retried");
+    assert!(models.installed().unwrap().is_empty());
+}
+
+#[test]
 fn plain_http_to_another_host_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let models = Models::new(data.path());
@@ -348,9 +363,7 @@ fn a_file_of_unpublished_size_is_checked_by_its_hash_and_counted_once_it_arrives
     let server = serve(Faults::default());
     let data = tempfile::tempdir().unwrap();
     let models = Models::new(data.path());
-    let mut manifest = manifest();
-    manifest.files[3].size = None;
-    manifest.files[3].unverified = Some("size unpublished".into());
+    let manifest = manifest_without_model_size();
     let mut last = None;
 
     let path = fetch(&manifest, &models, &options(&server), &AtomicBool::new(false), &mut |p| {
@@ -362,4 +375,79 @@ fn a_file_of_unpublished_size_is_checked_by_its_hash_and_counted_once_it_arrives
     let whole: u64 = FILES.iter().map(|name| fixture(name).len() as u64).sum();
     let last = last.unwrap();
     assert_eq!((last.done, last.total), (whole, whole));
+}
+
+/// The fixture manifest with the model's size left out, as for a checkpoint whose size is not
+/// published.
+fn manifest_without_model_size() -> Manifest {
+    let mut manifest = manifest();
+    manifest.files[3].size = None;
+    manifest.files[3].unverified = Some("size unpublished".into());
+    manifest
+}
+
+#[test]
+fn a_file_of_unpublished_size_past_the_cap_is_refused_and_deleted() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let cap = 200_000;
+    let options = FetchOptions { unsized_file_cap: cap, ..options(&server) };
+
+    let err = run(&manifest_without_model_size(), &models, &options).unwrap_err();
+
+    let FetchError::TooLarge { file, cap: reported, received } = &err else {
+        panic!("not a size cap error: {err:?}")
+    };
+    assert_eq!((file.as_str(), *reported), (MODEL, cap));
+    assert!(*received > cap && *received < fixture(MODEL).len() as u64, "received {received}");
+    let message = err.to_string();
+    assert!(message.contains(MODEL) && message.contains(&cap.to_string()), "{message}");
+    assert!(message.contains(&received.to_string()), "{message}");
+    assert!(!part_path(&models, MODEL).exists(), "the oversized .part was kept");
+    assert_eq!(server.requests_for(MODEL).len(), 1, "an oversized file was retried");
+    assert!(models.installed().unwrap().is_empty());
+}
+
+#[test]
+fn files_of_published_size_are_not_held_to_the_unsized_cap() {
+    let server = serve(Faults::default());
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    let options = FetchOptions { unsized_file_cap: 1, ..options(&server) };
+
+    let path = run(&manifest(), &models, &options).unwrap();
+
+    assert_installed(&models, &path);
+}
+
+#[test]
+fn a_complete_file_of_the_wrong_size_fails_at_once() {
+    let served = 1_000_000;
+    let expected = fixture(MODEL).len() as u64;
+    // (bytes an earlier run left in the .part, the status the short file is served with)
+    for (resumed, status) in [(0, 200), (400_000, 206)] {
+        let server = serve(Faults { wrong_size: Some((MODEL.into(), served)), ..Faults::default() });
+        let data = tempfile::tempdir().unwrap();
+        let models = Models::new(data.path());
+        let earlier = &fixture(MODEL)[..resumed];
+        fs::create_dir_all(models.download_dir("tiny-p32").unwrap()).unwrap();
+        fs::write(part_path(&models, MODEL), earlier).unwrap();
+        let options = FetchOptions { retries: 5, ..options(&server) };
+
+        let err = run(&manifest(), &models, &options).unwrap_err();
+
+        assert!(
+            matches!(&err, FetchError::ServedSizeMismatch { file, served: s, expected: e, .. }
+                if file == MODEL && *s == served as u64 && *e == expected),
+            "{status}: {err:?}"
+        );
+        let message = err.to_string();
+        let says = format!("{MODEL}: the server's file is {served} bytes, the manifest says {expected}");
+        assert!(message.contains(&says), "{message}");
+        let statuses: Vec<_> = server.requests_for(MODEL).iter().map(|request| request.status).collect();
+        assert_eq!(statuses, [status], "a wrong-size file was retried");
+        assert!(fs::read(part_path(&models, MODEL)).unwrap() == earlier, "the earlier bytes were lost");
+        assert!(models.installed().unwrap().is_empty());
+    }
 }

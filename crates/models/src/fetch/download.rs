@@ -1,4 +1,10 @@
-//! Downloading one model file into its `.part`: resume, retries with backoff, verification.
+//! Downloading one model file into its `.part`: resume, retries with backoff, size limits,
+//! verification.
+//!
+//! A file is never written past its published size, or past
+//! [`FetchOptions::unsized_file_cap`] when the manifest has none. A server announcing a complete
+//! file of another size than the manifest's fails at once; only a body that ends short of what
+//! the server itself announced counts as cut off, and is resumed.
 
 use std::fs;
 use std::io::{self, Read as _};
@@ -68,10 +74,12 @@ impl Job<'_> {
         }
         let part_path = self.dir.join(format!("{}.part", file.name));
         let mut part = PartFile::open(&part_path).map_err(FetchError::io(&part_path))?;
-        if file.size.is_some_and(|size| part.len() > size) {
+        if part.len() > self.limit(file) {
             part.restart().map_err(FetchError::io(&part_path))?;
         }
-        self.download(file, url, &mut part)?;
+        if let Err(err) = self.download(file, url, &mut part) {
+            return Err(discard_oversized(err, part));
+        }
         let (path, len, sha256) = part.finish().map_err(FetchError::io(&part_path))?;
         if let Err(err) = verify(file, len, &sha256) {
             remove_if_exists(&path).map_err(FetchError::io(&path))?;
@@ -118,6 +126,11 @@ impl Job<'_> {
         }
     }
 
+    /// Most bytes `file` may have: its published size, else the cap for files of unknown size.
+    fn limit(&self, file: &ModelFile) -> u64 {
+        file.size.unwrap_or(self.options.unsized_file_cap)
+    }
+
     /// One request: resume from the part's length, or restart if the server sends everything.
     fn attempt(
         &mut self,
@@ -131,9 +144,7 @@ impl Job<'_> {
         let fetched = self.client.get(url, part.len())?;
         let status = fetched.response.status().as_u16();
         match status {
-            200 if part.len() > 0 => part.restart().map_err(part_error(part))?,
-            200 => {}
-            206 => self.check_range(&fetched, part)?,
+            200 | 206 => check_served_size(file, &fetched).map_err(Attempt::Fatal)?,
             // Nothing past what we have: the part is complete, or verification will say it is wrong.
             416 => return Ok(()),
             408 | 429 | 500..=599 => return Err(Attempt::Transient(fetched.url, Transient::Status(status))),
@@ -144,6 +155,11 @@ impl Job<'_> {
                     attempts: attempt,
                 }));
             }
+        }
+        if status == 206 {
+            self.check_range(&fetched, part)?;
+        } else if part.len() > 0 {
+            part.restart().map_err(part_error(part))?;
         }
         let length = content_length(&fetched.response).map(|remaining| part.len() + remaining);
         if file.size.is_none() && !*announced {
@@ -188,6 +204,7 @@ impl Job<'_> {
             part.append(&buf[..read]).map_err(part_error(part))?;
             self.tracker.received(read as u64);
             self.tracker.report(&file.name, part.len());
+            self.check_cap(file, part).map_err(Attempt::Fatal)?;
             if expected.is_some_and(|expected| part.len() > expected) {
                 // Longer than the file can be: verification will refuse it.
                 return Ok(());
@@ -200,6 +217,15 @@ impl Job<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// A file of unpublished size may not outgrow the cap, whatever the server announced.
+    fn check_cap(&self, file: &ModelFile, part: &PartFile) -> Result<(), FetchError> {
+        let cap = self.options.unsized_file_cap;
+        if file.size.is_none() && part.len() > cap {
+            return Err(FetchError::TooLarge { file: file.name.clone(), cap, received: part.len() });
+        }
+        Ok(())
     }
 
     fn check_cancel(&self) -> Result<(), FetchError> {
@@ -227,6 +253,47 @@ impl Job<'_> {
 fn part_error(part: &PartFile) -> impl FnOnce(io::Error) -> Attempt {
     let path = part.path().to_owned();
     move |source| Attempt::Fatal(FetchError::Io { path, source })
+}
+
+/// Deletes the part of a file that outgrew the cap (resuming it could only make it bigger);
+/// other failures keep the part for a later resume.
+fn discard_oversized(err: FetchError, part: PartFile) -> FetchError {
+    if !matches!(err, FetchError::TooLarge { .. }) {
+        return err;
+    }
+    let path = part.path().to_owned();
+    drop(part);
+    match remove_if_exists(&path) {
+        Ok(()) => err,
+        Err(source) => FetchError::Io { path, source },
+    }
+}
+
+/// A complete file of another size than the manifest's is final: the mirror serves another
+/// file, and every retry would get it again. Checked before the part is touched.
+fn check_served_size(file: &ModelFile, fetched: &Fetched) -> Result<(), FetchError> {
+    let (Some(expected), Some(served)) = (file.size, served_size(&fetched.response)) else {
+        return Ok(());
+    };
+    if served == expected {
+        return Ok(());
+    }
+    Err(FetchError::ServedSizeMismatch {
+        file: file.name.clone(),
+        url: fetched.url.clone(),
+        served,
+        expected,
+    })
+}
+
+/// The size of the whole file as the server announces it: a 206's `Content-Range` total, a
+/// 200's `Content-Length`.
+fn served_size(response: &Response<ureq::Body>) -> Option<u64> {
+    if response.status().as_u16() != 206 {
+        return content_length(response);
+    }
+    let content_range = response.headers().get(header::CONTENT_RANGE)?.to_str().ok()?;
+    range_total(content_range)
 }
 
 /// Size first (cheap to read in the error), then the hash.
@@ -267,6 +334,11 @@ fn range_start(content_range: &str) -> Option<u64> {
     range.split(['-', '/']).next()?.trim().parse().ok()
 }
 
+/// The `TOTAL` of `Content-Range: bytes START-END/TOTAL`; `None` when it is `*`.
+fn range_total(content_range: &str) -> Option<u64> {
+    content_range.rsplit_once('/')?.1.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +356,14 @@ mod tests {
         assert_eq!(range_start("bytes 100-199/200"), Some(100));
         assert_eq!(range_start("bytes */200"), None);
         assert_eq!(range_start(""), None);
+    }
+
+    #[test]
+    fn range_total_reads_content_range() {
+        assert_eq!(range_total("bytes 100-199/200"), Some(200));
+        assert_eq!(range_total("bytes */1126"), Some(1126));
+        assert_eq!(range_total("bytes 0-99/*"), None);
+        assert_eq!(range_total(""), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! GET requests for model files: HTTPS only (plain HTTP to loopback for tests and local
 //! mirrors), proxies from the environment, redirects followed here so every hop is checked and
-//! keeps its `Range` header.
+//! keeps its `Range` header. A redirect never leaves https:// for http://, except from one
+//! loopback host to another.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -48,25 +49,39 @@ impl Client {
     }
 
     /// GETs `url`, asking for the bytes from `offset` on when it is not zero, and follows
-    /// redirects (re-checking each URL and re-sending the range).
+    /// redirects (re-checking each URL, refusing https:// to http://, re-sending the range).
     pub(crate) fn get(&self, url: &str, offset: u64) -> Result<Fetched, RequestError> {
-        let mut url = url.to_owned();
-        for _ in 0..=MAX_REDIRECTS {
-            let uri = check_url(&url).map_err(RequestError::Fatal)?;
-            let agent =
-                if is_loopback_host(uri.host().unwrap_or_default()) { &self.direct } else { &self.proxied };
-            let mut request = agent.get(&url);
-            if offset > 0 {
-                request = request.header(header::RANGE, format!("bytes={offset}-"));
-            }
-            let response = request.call().map_err(|err| classify(&url, err))?;
-            match redirect_target(&response) {
-                Some(location) => url = resolve_location(&uri, &location),
-                None => return Ok(Fetched { url, response }),
-            }
-        }
-        Err(RequestError::Fatal(FetchError::TooManyRedirects { url, max: MAX_REDIRECTS }))
+        follow(url, |url, uri| self.send(url, uri, offset))
     }
+
+    /// One request, without following a redirect; loopback hosts bypass the proxy.
+    fn send(&self, url: &str, uri: &Uri, offset: u64) -> Result<Response<ureq::Body>, RequestError> {
+        let agent = if is_loopback_uri(uri) { &self.direct } else { &self.proxied };
+        let mut request = agent.get(url);
+        if offset > 0 {
+            request = request.header(header::RANGE, format!("bytes={offset}-"));
+        }
+        request.call().map_err(|err| classify(url, err))
+    }
+}
+
+/// Sends `url` and every redirect target in turn, checking each hop before it is sent.
+fn follow(
+    url: &str,
+    mut send: impl FnMut(&str, &Uri) -> Result<Response<ureq::Body>, RequestError>,
+) -> Result<Fetched, RequestError> {
+    let mut url = url.to_owned();
+    for _ in 0..=MAX_REDIRECTS {
+        let uri = check_url(&url).map_err(RequestError::Fatal)?;
+        let response = send(&url, &uri)?;
+        let Some(location) = redirect_target(&response) else {
+            return Ok(Fetched { url, response });
+        };
+        let target = resolve_location(&uri, &location);
+        check_redirect(&url, &target).map_err(RequestError::Fatal)?;
+        url = target;
+    }
+    Err(RequestError::Fatal(FetchError::TooManyRedirects { url, max: MAX_REDIRECTS }))
 }
 
 fn agent(config: &ClientConfig, proxy: Option<ureq::Proxy>) -> Agent {
@@ -117,6 +132,22 @@ pub(crate) fn check_url(url: &str) -> Result<Uri, FetchError> {
         Some("http") => Err(FetchError::InsecureUrl { url: url.to_owned() }),
         _ => Err(FetchError::InvalidUrl { url: url.to_owned(), reason: "not an http(s) URL".to_owned() }),
     }
+}
+
+/// Refuses a redirect from https:// to http:// unless both ends are loopback hosts (a local
+/// mirror); whether `to` may be plain HTTP at all is [`check_url`]'s to say.
+fn check_redirect(from: &str, to: &str) -> Result<(), FetchError> {
+    // A target that does not parse is left to `check_url`, which names what is wrong with it.
+    let (Ok(from_uri), Ok(to_uri)) = (from.parse::<Uri>(), to.parse::<Uri>()) else { return Ok(()) };
+    let downgrade = from_uri.scheme_str() == Some("https") && to_uri.scheme_str() == Some("http");
+    if downgrade && !(is_loopback_uri(&from_uri) && is_loopback_uri(&to_uri)) {
+        return Err(FetchError::InsecureRedirect { from: from.to_owned(), to: to.to_owned() });
+    }
+    Ok(())
+}
+
+fn is_loopback_uri(uri: &Uri) -> bool {
+    uri.host().is_some_and(is_loopback_host)
 }
 
 /// `localhost`, 127.0.0.0/8 and ::1.
@@ -190,6 +221,71 @@ mod tests {
         for invalid in ["ftp://host/a", "huggingface.co/a", "https://"] {
             assert!(matches!(check_url(invalid), Err(FetchError::InvalidUrl { .. })), "{invalid} accepted");
         }
+    }
+
+    fn response(status: u16, location: Option<&str>) -> Response<ureq::Body> {
+        let mut builder = Response::builder().status(status);
+        if let Some(location) = location {
+            builder = builder.header(header::LOCATION, location);
+        }
+        builder.body(ureq::Body::builder().data(Vec::new())).unwrap()
+    }
+
+    /// Follows `url` through a fake server that redirects each `(from, to)` pair and answers
+    /// 200 elsewhere; returns the final URL (or the refusal) and every URL requested.
+    fn follow_fake(url: &str, redirects: &[(&str, &str)]) -> (Result<String, FetchError>, Vec<String>) {
+        let mut sent = Vec::new();
+        let outcome = follow(url, |url, _| {
+            sent.push(url.to_owned());
+            let location = redirects.iter().find(|(from, _)| *from == url).map(|(_, to)| *to);
+            Ok(response(if location.is_some() { 302 } else { 200 }, location))
+        });
+        let outcome = outcome.map(|fetched| fetched.url).map_err(|err| match err {
+            RequestError::Fatal(err) => err,
+            RequestError::Transient(url, cause) => panic!("{url}: {cause}"),
+        });
+        (outcome, sent)
+    }
+
+    #[test]
+    fn https_is_never_redirected_to_http_except_between_loopback_hosts() {
+        let refused = [
+            ("https://hub.example/m", "http://127.0.0.1:9/m"),
+            ("https://hub.example/m", "http://localhost/m"),
+            ("https://127.0.0.1/m", "http://hub.example/m"),
+        ];
+        for (from, to) in refused {
+            let (outcome, sent) = follow_fake(from, &[(from, to)]);
+            assert!(
+                matches!(&outcome, Err(FetchError::InsecureRedirect { from: f, to: t }) if f == from && t == to),
+                "{from} -> {to}: {:?}",
+                outcome.map_err(|err| err.to_string())
+            );
+            assert_eq!(sent, [from], "the http:// target was requested");
+        }
+        let followed = [
+            ("https://127.0.0.1:8443/m", "http://127.0.0.1:8080/m"),
+            ("https://[::1]/m", "http://localhost:8080/m"),
+            ("https://hub.example/m", "https://cdn.example/m"),
+            ("http://127.0.0.1:8080/m", "http://127.0.0.2:8080/m"),
+        ];
+        for (from, to) in followed {
+            let (outcome, sent) = follow_fake(from, &[(from, to)]);
+            assert_eq!(outcome.map_err(|err| err.to_string()), Ok(to.to_owned()), "{from} -> {to}");
+            assert_eq!(sent, [from, to]);
+        }
+    }
+
+    #[test]
+    fn a_redirect_to_plain_http_elsewhere_is_refused_before_it_is_sent() {
+        let (from, to) = ("http://127.0.0.1:8080/m", "http://hub.example/m");
+        let (outcome, sent) = follow_fake(from, &[(from, to)]);
+        assert!(
+            matches!(&outcome, Err(FetchError::InsecureUrl { url }) if url == to),
+            "{:?}",
+            outcome.is_ok()
+        );
+        assert_eq!(sent, [from]);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! an HTTP range after an interruption, and is renamed to `<name>` once its size and SHA-256
 //! match the manifest. When every file is there, `manifest.toml` is written and the directory
 //! is renamed to `models/<id>` in one step, so a half-downloaded model never looks installed.
+//!
+//! A server cannot make a download write without end ([`FetchOptions::unsized_file_cap`]),
+//! downgrade it from https:// to http:// by a redirect, or keep it retrying a file of the wrong
+//! size.
 
 mod download;
 mod http;
@@ -27,13 +31,19 @@ use progress::Tracker;
 /// Where models come from when neither [`FetchOptions::endpoint`] nor `HF_ENDPOINT` is set.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
+/// Default [`FetchOptions::unsized_file_cap`]: 4 GiB, above every CLIP checkpoint in use
+/// (ViT-L/14's safetensors is 1.7 GB, ViT-H/14's 3.9 GB) yet short of filling a disk.
+pub const UNSIZED_FILE_CAP: u64 = 4 << 30;
+
 /// How to download.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Base URL of the Hub; `None` means `HF_ENDPOINT`, else [`DEFAULT_ENDPOINT`].
     pub endpoint: Option<String>,
-    /// Further attempts after a network failure, a timeout, a 5xx, 408 or 429, or a cut-off
-    /// body. Other 4xx answers are never retried.
+    /// Further attempts after a network failure, a timeout, a 5xx, 408 or 429, or a body cut
+    /// off short of the length the server announced. Other 4xx answers, and a complete file
+    /// of another size than the manifest's ([`FetchError::ServedSizeMismatch`]), are never
+    /// retried.
     pub retries: u32,
     /// Wait before the first retry; it doubles after each one (at most a minute).
     pub backoff_base: Duration,
@@ -41,6 +51,10 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Longest wait for the response headers, and for each read of the body.
     pub read_timeout: Duration,
+    /// Most bytes accepted for a file whose size the manifest does not publish, whatever the
+    /// server announces; past it the download fails with [`FetchError::TooLarge`] and its part
+    /// is deleted. Files of published size never take more than that size.
+    pub unsized_file_cap: u64,
 }
 
 impl Default for FetchOptions {
@@ -51,6 +65,7 @@ impl Default for FetchOptions {
             backoff_base: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
+            unsized_file_cap: UNSIZED_FILE_CAP,
         }
     }
 }

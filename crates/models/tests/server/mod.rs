@@ -30,6 +30,11 @@ pub struct Faults {
     pub redirect: bool,
     /// Answer range requests with the whole file and status 200.
     pub ignore_range: bool,
+    /// Redirect `/<repo>/resolve/...` to this absolute URL.
+    pub redirect_to: Option<String>,
+    /// Serve the file as if it were only its first this many bytes: a complete response
+    /// (`Content-Length`, `Content-Range` total) of another size than the manifest's.
+    pub wrong_size: Option<(String, usize)>,
 }
 
 /// What the server saw and did for one request.
@@ -205,6 +210,12 @@ fn route(path: &str, range: Option<&str>, shared: &Shared, faults: &mut Faults) 
     }
     let resolve_prefix = format!("/{REPO}/resolve/");
     let rest = match (path.strip_prefix(&resolve_prefix), path.strip_prefix("/cdn/")) {
+        (Some(_), _) if faults.redirect_to.is_some() => {
+            return Reply::empty(
+                302,
+                faults.redirect_to.iter().map(|url| format!("Location: {url}")).collect(),
+            );
+        }
         (Some(rest), _) if faults.redirect => {
             return Reply::empty(302, vec![format!("Location: /cdn/{rest}")]);
         }
@@ -219,6 +230,9 @@ fn route(path: &str, range: Option<&str>, shared: &Shared, faults: &mut Faults) 
     let mut bytes = bytes.clone();
     if let Some((_, offset)) = faults.corrupt.as_ref().filter(|(file, _)| file == name) {
         bytes[*offset] ^= 0xff;
+    }
+    if let Some((_, len)) = faults.wrong_size.as_ref().filter(|(file, _)| file == name) {
+        bytes.truncate(*len);
     }
     let mut reply = ranged(bytes, range.filter(|_| !faults.ignore_range));
     reply.cut_after = faults.cut_once.take_if(|fault| fault.0 == name).map(|(_, after)| after);
