@@ -114,6 +114,7 @@ impl std::str::FromStr for Day {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
     /// The photo's path (the first one that is there now).
+    #[serde(with = "crate::paths::serde")]
     pub path: PathBuf,
     /// Cosine similarity between the query and the photo.
     pub score: f32,
@@ -122,6 +123,7 @@ pub struct Hit {
     /// Whether this hit is a good match; `None` when the library is too small to judge.
     pub good: Option<bool>,
     /// Every path with these bytes.
+    #[serde(with = "crate::paths::serde_vec")]
     pub paths: Vec<PathBuf>,
     /// None of the paths is there now (an unplugged drive?).
     pub offline: bool,
@@ -250,8 +252,7 @@ fn term_vector(store: &Store, embedder: &dyn Embedder, term: &Term) -> Result<Em
     match term {
         Term::Text(text) => Ok(one(embedder.embed_texts(&[text.as_str()])?)),
         Term::Image(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|source| photo::PhotoError::Read { path: path.clone(), source })?;
+            let bytes = photo::read(path, photo::MAX_FILE_BYTES)?;
             image_vector(store, embedder, path, &bytes)
         }
         Term::ImageBytes { name, bytes } => image_vector(store, embedder, Path::new(name), bytes),

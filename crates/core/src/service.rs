@@ -108,6 +108,7 @@ pub enum RootState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RootStatus {
     /// The root.
+    #[serde(with = "crate::paths::serde")]
     pub path: PathBuf,
     /// Its state.
     pub state: RootState,
