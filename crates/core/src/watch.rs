@@ -33,7 +33,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
 use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer_opt};
 use serde::Serialize;
 
 use crate::index::{self, Scope};
@@ -216,7 +216,16 @@ pub fn run(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Ended, Error> {
     let (fs_tx, fs_rx) = unbounded::<DebounceEventResult>();
-    let debouncer = new_debouncer(options.debounce, None, fs_tx)?;
+    // Links are not followed: a link under a root that leads out of every
+    // root must not pull `/` (or `/proc`) into the watch (see `scan`).
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let debouncer = new_debouncer_opt::<_, notify::RecommendedWatcher, RecommendedCache>(
+        options.debounce,
+        None,
+        fs_tx,
+        RecommendedCache::new(),
+        config,
+    )?;
     let mut service = Service {
         store,
         embedder,
@@ -542,11 +551,12 @@ impl Service<'_> {
             }
             false
         });
+        let roots: Vec<PathBuf> = self.roots.keys().cloned().collect();
         for folder in folders {
-            for walked in scan::walk(&folder) {
+            for walked in scan::walk(&folder, &roots) {
                 let path = match walked {
                     Walked::Photo(found) => found.path,
-                    Walked::Skipped(skipped) => skipped_path(skipped),
+                    Walked::Skipped(skipped) => skipped.path().to_owned(),
                 };
                 self.dirty.entry(path.clone()).or_insert(Pending { stat: stat(&path), since: now });
             }
@@ -674,12 +684,6 @@ impl Service<'_> {
 fn finished(mut progress: Progress) -> Progress {
     progress.scanning = false;
     progress
-}
-
-fn skipped_path(skipped: scan::Skipped) -> PathBuf {
-    match skipped {
-        scan::Skipped::Unsupported { path, .. } | scan::Skipped::Unreadable { path, .. } => path,
-    }
 }
 
 /// Size and mtime, or `None` when the path is not there.

@@ -15,7 +15,7 @@ fn touch(root: &Path, rel: &str) {
 /// Everything the walk reports, one line each, paths relative to `root`.
 fn report(root: &Path) -> String {
     let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-    let lines: Vec<String> = walk(root)
+    let lines: Vec<String> = walk(root, &[root.to_owned()])
         .map(|walked| match walked {
             Walked::Photo(found) => format!("photo {} ({} bytes)", rel(&found.path), found.size),
             Walked::Skipped(Skipped::Unsupported { path, reason }) => {
@@ -24,6 +24,9 @@ fn report(root: &Path) -> String {
             Walked::Skipped(Skipped::Unreadable { path, reason }) => {
                 let reason = reason.replace(&root.display().to_string(), "ROOT");
                 format!("unreadable {}: {reason}", rel(&path))
+            }
+            Walked::Skipped(skipped @ Skipped::Outside { .. }) => {
+                format!("outside {}: {}", rel(skipped.path()), skipped.reason())
             }
         })
         .collect();
