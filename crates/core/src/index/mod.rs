@@ -15,13 +15,22 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use crossbeam_channel::{Sender, bounded};
 use serde::{Deserialize, Serialize};
 
-use crate::photo;
 use crate::scan::{self, Found, Skipped, Walked};
-use crate::store::{Change, Embedded, Failure, ModelKey, Store};
-use crate::{EmbedError, Embedder, ImageInput};
+use crate::store::{Change, Failure, ModelKey, Store};
+use crate::{EmbedError, Embedder};
+
+mod prepare;
+mod writer;
+
+use prepare::{Reading, embed_batches, prepare_photos};
+use writer::Writer;
+
+/// What the decoding workers may hold at once by default: with the model's
+/// weights, a run stays under 1.5 GiB whatever the photos.
+pub const DECODE_BUDGET: u64 = 512 << 20;
 
 /// How a run is paced.
 #[derive(Debug, Clone)]
@@ -34,6 +43,11 @@ pub struct Options {
     pub batch_size: usize,
     /// Threads that read, decode and prepare photos.
     pub workers: usize,
+    /// Files larger than this are recorded as failed without being read.
+    pub max_file_bytes: u64,
+    /// Bytes the workers may hold at once for reading and decoding (files
+    /// and pixels); a photo larger than all of it is decoded alone.
+    pub decode_budget: u64,
     /// Seed for the ANN index's random splits.
     pub seed: u64,
     /// How long a photo whose files are all gone keeps its vector (so the
@@ -48,6 +62,8 @@ impl Default for Options {
             commit_interval: Duration::from_secs(5),
             batch_size: 16,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_file_bytes: crate::photo::MAX_FILE_BYTES,
+            decode_budget: DECODE_BUDGET,
             seed: 0x9e37_79b9,
             orphan_ttl: Duration::from_secs(7 * 24 * 3600),
         }
@@ -65,18 +81,21 @@ pub enum Event {
     /// These paths are now in the index, durably.
     Committed {
         /// The files.
+        #[serde(with = "crate::paths::serde_vec")]
         paths: Vec<PathBuf>,
     },
     /// A root is not there, or every photo in it is gone at once (an
     /// unplugged drive, an unmounted mount point?): its photos are kept.
     RootMissing {
         /// The root.
+        #[serde(with = "crate::paths::serde")]
         root: PathBuf,
     },
     /// Paths gone from a present root left the index (their photos' vectors
     /// are kept a while, in case the bytes come back).
     Removed {
         /// The files.
+        #[serde(with = "crate::paths::serde_vec")]
         paths: Vec<PathBuf>,
     },
 }
@@ -103,6 +122,7 @@ pub struct Progress {
     /// Seconds left at that rate, once the total is known.
     pub eta_seconds: Option<f64>,
     /// The file most recently finished.
+    #[serde(with = "crate::paths::serde_opt")]
     pub current: Option<PathBuf>,
 }
 
@@ -114,6 +134,7 @@ pub struct Summary {
     /// Paths that left the index because their files are gone.
     pub removed: u64,
     /// Roots that were not there.
+    #[serde(with = "crate::paths::serde_vec")]
     pub missing_roots: Vec<PathBuf>,
     /// The run was cancelled; what was committed stays.
     pub cancelled: bool,
@@ -127,19 +148,24 @@ pub enum Error {
     /// The index could not be read or written.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// A batch could not be committed (a full disk, say): it is lost, what
+    /// was committed before stays, and the index opens as it was.
+    #[error(
+        "{source}{}; the last {changes} changes were not saved (what was saved before is intact; \
+         run photofind again once fixed)",
+        if *disk_full { " (is the disk full?)" } else { "" }
+    )]
+    Batch {
+        /// Changes in the lost batch.
+        changes: usize,
+        /// Whether the disk (or the index's map) is full.
+        disk_full: bool,
+        /// What the store said.
+        source: crate::store::Error,
+    },
     /// The model failed (not one photo's fault, so the run stops).
     #[error(transparent)]
     Model(#[from] EmbedError),
-}
-
-/// A photo prepared for the model.
-struct Prepared {
-    found: Found,
-    hash: [u8; 32],
-    dimensions: (u32, u32),
-    format: String,
-    captured: Option<String>,
-    input: ImageInput,
 }
 
 /// What reaches the writer.
@@ -213,17 +239,19 @@ pub fn run_scope(
     let halted = || stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed);
     let counts = ScanCounts::default();
     let (work_tx, work_rx) = bounded::<Found>(256);
-    let (prep_tx, prep_rx) = bounded::<Prepared>(options.batch_size.max(1) * 2);
+    let (prep_tx, prep_rx) = bounded::<prepare::Prepared>(options.batch_size.max(1) * 2);
     let (msg_tx, msg_rx) = bounded::<Msg>(1024);
     let model = ModelKey::of(embedder);
     let target = Target { store, model: &model };
     let mut writer = Writer::new(store, options, started, &counts);
+    let budget = crate::photo::DecodeBudget::new(options.decode_budget);
     let outcome = std::thread::scope(|s| {
         let msgs = msg_tx.clone();
         s.spawn(|| scan(target, scope, &counts, &halted, work_tx, msgs));
+        let reading = Reading { target, embedder, max_file_bytes: options.max_file_bytes, budget: &budget };
         for _ in 0..options.workers.max(1) {
             let (work, prep, msgs) = (work_rx.clone(), prep_tx.clone(), msg_tx.clone());
-            s.spawn(|| prepare_photos(target, embedder, &halted, work, prep, msgs));
+            s.spawn(move || prepare_photos(reading, &halted, work, prep, msgs));
         }
         drop((work_rx, prep_tx));
         let msgs = msg_tx.clone();
@@ -281,7 +309,7 @@ fn scan_roots(
             let _ = msgs.send(Msg::RootMissing(root.clone()));
             continue;
         }
-        if !scan_tree(target, root, counts, halted, work, msgs) {
+        if !scan_tree(target, root, roots, counts, halted, work, msgs) {
             return false;
         }
     }
@@ -319,7 +347,7 @@ fn scan_paths(
                 }
             }
         } else {
-            scan_tree(target, path, counts, halted, work, msgs)
+            scan_tree(target, path, roots, counts, halted, work, msgs)
         };
         if !going_on || halted() {
             return false;
@@ -346,13 +374,14 @@ fn gone_changes(store: &Store, path: &Path) -> crate::store::Result<Vec<Change>>
 fn scan_tree(
     target: Target<'_>,
     tree: &Path,
+    roots: &[PathBuf],
     counts: &ScanCounts,
     halted: &dyn Fn() -> bool,
     work: &Sender<Found>,
     msgs: &Sender<Msg>,
 ) -> bool {
     {
-        for walked in scan::walk(tree) {
+        for walked in scan::walk(tree, roots) {
             if halted() {
                 return false;
             }
@@ -394,10 +423,8 @@ fn is_unchanged(target: Target<'_>, found: &Found) -> crate::store::Result<bool>
 
 /// A walk skip becomes a failure record, unless the same one is recorded.
 fn skipped_change(store: &Store, skipped: Skipped) -> Option<Change> {
-    let (path, reason) = match skipped {
-        Skipped::Unsupported { path, reason } => (path, reason.to_owned()),
-        Skipped::Unreadable { path, reason } => (path, format!("cannot read: {reason}")),
-    };
+    let reason = skipped.reason();
+    let path = skipped.path().to_owned();
     if store.failure(&path).ok().flatten().is_some_and(|f| f.reason == reason) {
         return None;
     }
@@ -411,267 +438,6 @@ fn failed(found: &Found, reason: String) -> Change {
         modified: Some(found.modified),
         reason,
     })
-}
-
-fn prepare_photos(
-    target: Target<'_>,
-    embedder: &dyn Embedder,
-    halted: &dyn Fn() -> bool,
-    work: Receiver<Found>,
-    prep: Sender<Prepared>,
-    msgs: Sender<Msg>,
-) {
-    for found in work {
-        if halted() {
-            continue; // drain, so the scanner never blocks
-        }
-        let sent = match prepare(target, embedder, found) {
-            Ok(Ready::Prepared(p)) => prep.send(*p).is_ok(),
-            Ok(Ready::Change(change)) => msgs.send(Msg::Change(change)).is_ok(),
-            Err(err) => msgs.send(Msg::Change(Change::Failed(*err))).is_ok(),
-        };
-        if !sent {
-            return;
-        }
-    }
-}
-
-enum Ready {
-    Prepared(Box<Prepared>),
-    Change(Change),
-}
-
-/// Reads a file once: hashes it, and decodes and prepares it only when its
-/// content has no vector yet.
-fn prepare(target: Target<'_>, embedder: &dyn Embedder, found: Found) -> Result<Ready, Box<Failure>> {
-    let fail = |reason: String| {
-        Box::new(Failure {
-            path: found.path.clone(),
-            size: Some(found.size),
-            modified: Some(found.modified),
-            reason,
-        })
-    };
-    let bytes = std::fs::read(&found.path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let hash = photo::content_hash(&bytes);
-    let Target { store, model } = target;
-    let known = store.id_of(&hash).and_then(|id| id.map_or(Ok(false), |id| store.has_vector(model, id)));
-    if known.map_err(|e| fail(e.to_string()))? {
-        let Found { path, size, modified } = found;
-        return Ok(Ready::Change(Change::Known { hash, path, size, modified }));
-    }
-    let decoded = photo::decode_for_model(&found.path, &bytes, embedder.input_short_side())
-        .map_err(|e| fail(photo_reason(&e)))?;
-    let input = embedder.prepare_image(&decoded.image).map_err(|e| fail(e.to_string()))?;
-    let format = photo::format_name(&bytes).unwrap_or("unknown").to_owned();
-    Ok(Ready::Prepared(Box::new(Prepared {
-        dimensions: decoded.dimensions,
-        captured: photo::capture_time(&bytes),
-        format,
-        hash,
-        input,
-        found,
-    })))
-}
-
-/// A photo error without the path (the failure record carries it).
-fn photo_reason(err: &photo::PhotoError) -> String {
-    let text = err.to_string();
-    match text.split_once(": ") {
-        Some((_, reason)) => reason.to_owned(),
-        None => text,
-    }
-}
-
-fn embed_batches(
-    embedder: &dyn Embedder,
-    batch_size: usize,
-    halted: &dyn Fn() -> bool,
-    prep: Receiver<Prepared>,
-    msgs: Sender<Msg>,
-) {
-    while let Ok(first) = prep.recv() {
-        if halted() {
-            continue;
-        }
-        let mut batch = vec![first];
-        while batch.len() < batch_size {
-            match prep.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        if !send_embedded(embedder, batch, &msgs) {
-            return;
-        }
-    }
-}
-
-/// Embeds one batch and hands the photos to the writer; false when the
-/// writer is gone.
-fn send_embedded(embedder: &dyn Embedder, batch: Vec<Prepared>, msgs: &Sender<Msg>) -> bool {
-    let inputs: Vec<ImageInput> = batch.iter().map(|p| p.input.clone()).collect();
-    let vectors = match embedder.embed_images(&inputs) {
-        Ok(vectors) => vectors,
-        Err(err) => {
-            let _ = msgs.send(Msg::Fatal(err));
-            return false;
-        }
-    };
-    for (p, vector) in batch.into_iter().zip(vectors) {
-        let embedded = Embedded {
-            hash: p.hash,
-            path: p.found.path,
-            size: p.found.size,
-            modified: p.found.modified,
-            dimensions: p.dimensions,
-            format: p.format,
-            captured: p.captured,
-            model: ModelKey::of(embedder),
-            vector: vector.into_vec(),
-        };
-        if msgs.send(Msg::Change(Change::Embedded(embedded))).is_err() {
-            return false;
-        }
-    }
-    true
-}
-
-/// The single owner of the write transaction, on the caller's thread.
-struct Writer<'a> {
-    store: &'a Store,
-    options: &'a Options,
-    started: Instant,
-    counts: &'a ScanCounts,
-    pending: Vec<Change>,
-    last_commit: Instant,
-    last_progress: Instant,
-    embedded: u64,
-    reused: u64,
-    failed: u64,
-    removed: u64,
-    current: Option<PathBuf>,
-    missing: Vec<PathBuf>,
-}
-
-const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-
-impl<'a> Writer<'a> {
-    fn new(store: &'a Store, options: &'a Options, started: Instant, counts: &'a ScanCounts) -> Self {
-        Self {
-            store,
-            options,
-            started,
-            counts,
-            pending: Vec::new(),
-            last_commit: started,
-            last_progress: started,
-            embedded: 0,
-            reused: 0,
-            failed: 0,
-            removed: 0,
-            current: None,
-            missing: Vec::new(),
-        }
-    }
-
-    /// Receives until every stage is done, committing as it goes.
-    fn drain(&mut self, msgs: &Receiver<Msg>, on_event: &mut dyn FnMut(Event)) -> Result<(), Error> {
-        loop {
-            match msgs.recv_timeout(PROGRESS_EVERY) {
-                Ok(Msg::Change(change)) => self.take(change, on_event),
-                Ok(Msg::RootMissing(root)) => {
-                    on_event(Event::RootMissing { root: root.clone() });
-                    self.missing.push(root);
-                }
-                Ok(Msg::Fatal(err)) => {
-                    self.commit(on_event)?;
-                    return Err(err.into());
-                }
-                Ok(Msg::Broken(err)) => {
-                    self.commit(on_event)?;
-                    return Err(err.into());
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            if self.pending.len() >= self.options.commit_every
-                || (!self.pending.is_empty() && self.last_commit.elapsed() >= self.options.commit_interval)
-            {
-                self.commit(on_event)?;
-            }
-            if self.last_progress.elapsed() >= PROGRESS_EVERY {
-                self.last_progress = Instant::now();
-                on_event(Event::Progress(self.progress(true)));
-            }
-        }
-        self.commit(on_event)
-    }
-
-    fn take(&mut self, change: Change, on_event: &mut dyn FnMut(Event)) {
-        match &change {
-            Change::Embedded(e) => {
-                self.embedded += 1;
-                self.current = Some(e.path.clone());
-            }
-            Change::Known { path, .. } => {
-                self.reused += 1;
-                self.current = Some(path.clone());
-            }
-            Change::Failed(failure) => {
-                self.failed += 1;
-                on_event(Event::Failed(failure.clone()));
-            }
-            Change::Removed(_) => self.removed += 1,
-        }
-        self.pending.push(change);
-    }
-
-    fn commit(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<(), Error> {
-        self.last_commit = Instant::now();
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let changes = std::mem::take(&mut self.pending);
-        let ids = self.store.commit(&changes, self.options.seed)?;
-        let (mut paths, mut removed) = (Vec::new(), Vec::new());
-        for (change, id) in changes.into_iter().zip(ids) {
-            match change {
-                Change::Embedded(e) => paths.push(e.path),
-                Change::Known { path, .. } if id.is_some() => paths.push(path),
-                Change::Removed(path) => removed.push(path),
-                _ => {}
-            }
-        }
-        if !paths.is_empty() {
-            on_event(Event::Committed { paths });
-        }
-        if !removed.is_empty() {
-            on_event(Event::Removed { paths: removed });
-        }
-        Ok(())
-    }
-
-    fn progress(&self, scanning: bool) -> Progress {
-        let done = self.embedded + self.reused + self.failed;
-        let scanning = scanning && !self.counts.done.load(Ordering::Relaxed);
-        let total = self.counts.total.load(Ordering::Relaxed).max(done);
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let per_second = if elapsed > 0.0 { done as f64 / elapsed } else { 0.0 };
-        let eta_seconds = (!scanning && per_second > 0.0).then(|| (total - done) as f64 / per_second);
-        Progress {
-            scanning,
-            total,
-            done,
-            unchanged: self.counts.unchanged.load(Ordering::Relaxed),
-            embedded: self.embedded,
-            reused: self.reused,
-            failed: self.failed,
-            per_second,
-            eta_seconds,
-            current: self.current.clone(),
-        }
-    }
 }
 
 /// Removes from the index the paths under each present root whose files

@@ -3,6 +3,11 @@
 use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
+mod big;
+mod budget;
+
+pub use budget::{DecodeBudget, Reserved, decode_peak};
+
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, Rgb, RgbImage};
 
@@ -39,6 +44,24 @@ pub enum PhotoError {
         /// Declared height.
         height: u32,
     },
+    /// The path is not a regular file (a FIFO, a socket, a device, a folder).
+    #[error("{}: not a regular file ({kind})", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// The file is larger than photofind reads.
+    #[error("{}: {size} bytes is more than the read limit of {limit} bytes", path.display())]
+    TooBig {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The image is damaged part way through.
     #[error("{}: cannot decode: {reason}", path.display())]
     Decode {
@@ -49,12 +72,96 @@ pub enum PhotoError {
     },
 }
 
+impl PhotoError {
+    /// What went wrong, without the path (a failure record carries it).
+    pub fn reason(&self) -> String {
+        match self {
+            PhotoError::Read { source, .. } => format!("cannot read: {source}"),
+            PhotoError::Format { reason, .. } => format!("not a supported image: {reason}"),
+            PhotoError::TooLarge { width, height, .. } => {
+                format!("{width}x{height} pixels is more than photofind decodes ({MAX_PIXELS})")
+            }
+            PhotoError::Decode { reason, .. } => format!("cannot decode: {reason}"),
+            PhotoError::NotAFile { kind, .. } => format!("not a regular file ({kind})"),
+            PhotoError::TooBig { size, limit, .. } => {
+                format!("{size} bytes is more than the read limit of {limit} bytes (--max-file-size)")
+            }
+        }
+    }
+}
+
+/// Files larger than this are not read unless the caller says otherwise:
+/// far above any camera's photo, far below a video named `.jpg`.
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// Reads the file at `path` whole, if it is a regular file of at most
+/// `limit` bytes. It is opened without blocking and checked once open, so
+/// a FIFO (or a file swapped for one since the walk) can never hang the
+/// reader, and the size is checked on the open file, not on an earlier stat.
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, PhotoError> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let size = file.metadata().map_err(|source| read_error(path, source))?.len();
+    if size > limit {
+        return Err(PhotoError::TooBig { path: path.to_owned(), size, limit });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|source| read_error(path, source))?;
+    if bytes.len() as u64 > limit {
+        return Err(PhotoError::TooBig { path: path.to_owned(), size: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` for reading without blocking, and only if it is a regular file.
+fn open_regular(path: &Path) -> Result<std::fs::File, PhotoError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(|source| read_error(path, source))?;
+    let kind = file.metadata().map_err(|source| read_error(path, source))?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let kind = if kind.is_dir() { "a folder" } else { special_kind(&kind) };
+    Err(PhotoError::NotAFile { path: path.to_owned(), kind })
+}
+
+#[cfg(unix)]
+pub(crate) fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match () {
+        _ if kind.is_fifo() => "a FIFO",
+        _ if kind.is_socket() => "a socket",
+        _ if kind.is_block_device() || kind.is_char_device() => "a device",
+        _ => "not a file",
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "not a file"
+}
+
+/// The size a photo's header declares and its decoder's bytes per pixel,
+/// read without decoding: what [`decode_peak`] needs.
+pub fn header(bytes: &[u8]) -> Option<(u32, u32, u64)> {
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
+    let decoder = reader.into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    Some((width, height, u64::from(decoder.color_type().bytes_per_pixel())))
+}
+
 /// Decodes the photo at `path` into upright RGB: EXIF orientation is applied,
 /// grey, palette, 16-bit and CMYK images are converted to 8-bit RGB, and
 /// transparency is composited over white (as transformers' `convert_to_rgb`
 /// does, so a logo on a transparent background looks as CLIP was shown it).
 pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
-    let file = std::fs::File::open(path).map_err(|source| read_error(path, source))?;
+    let file = open_regular(path)?;
     decode_from(path, BufReader::new(file))
 }
 
@@ -81,9 +188,18 @@ pub struct Decoded {
 /// pixels into each one it keeps. Anything else (other formats, CMYK, a
 /// JPEG libjpeg-turbo refuses, `short_side` 0) is decoded in full by
 /// [`decode_bytes`].
+///
+/// A PNG larger than [`big::STREAM_ABOVE`] pixels is streamed row by row and
+/// box-averaged down to the same `2 * short_side` while it is decoded, so a
+/// 15k×15k 16-bit scan never exists in memory at full size.
 pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<Decoded, PhotoError> {
     if short_side > 0
         && let Some(decoded) = scaled_jpeg(path, bytes, short_side.saturating_mul(2))?
+    {
+        return Ok(decoded);
+    }
+    if short_side > 0
+        && let Some(decoded) = big::streamed_png(path, bytes, short_side.saturating_mul(2))?
     {
         return Ok(decoded);
     }
@@ -108,8 +224,9 @@ fn scaled_jpeg(path: &Path, bytes: &[u8], min_short: u32) -> Result<Option<Decod
             height: height as u32,
         });
     }
-    let fits = |d: &u64| width.min(height).div_ceil(*d) >= u64::from(min_short);
-    let Some(denom) = [8u64, 4, 2].into_iter().find(fits) else { return Ok(None) };
+    let Some(denom) = jpeg_denom(header.width as u32, header.height as u32, min_short) else {
+        return Ok(None);
+    };
     let (w, h) = (width.div_ceil(denom) as usize, height.div_ceil(denom) as usize);
     let mut out = turbojpeg::Image {
         pixels: vec![0u8; w * h * 3],
@@ -140,7 +257,14 @@ fn scaled_jpeg(path: &Path, bytes: &[u8], min_short: u32) -> Result<Option<Decod
     Ok(Some(Decoded { image: image.into_rgb8(), dimensions }))
 }
 
-fn exif_orientation(bytes: &[u8]) -> Option<Orientation> {
+/// The DCT scale (1/8, 1/4, 1/2) a JPEG is decoded at so its shorter side
+/// stays at least `min_short`; `None` for a full decode.
+pub(crate) fn jpeg_denom(width: u32, height: u32, min_short: u32) -> Option<u64> {
+    let short = u64::from(width.min(height));
+    [8u64, 4, 2].into_iter().find(|d| short.div_ceil(*d) >= u64::from(min_short))
+}
+
+pub(crate) fn exif_orientation(bytes: &[u8]) -> Option<Orientation> {
     let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
     let value = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?.value.get_uint(0)?;
     Orientation::from_exif(u8::try_from(value).ok()?)
@@ -208,7 +332,7 @@ fn to_rgb(image: DynamicImage) -> RgbImage {
 
 /// One channel of Pillow's `alpha_composite` of a pixel over opaque white,
 /// in its fixed-point arithmetic so the result is bit-identical.
-fn over_white(channel: u8, alpha: u8) -> u8 {
+pub(crate) fn over_white(channel: u8, alpha: u8) -> u8 {
     const PRECISION_BITS: u32 = 7;
     let (c, a) = (u32::from(channel), u32::from(alpha));
     let blend = c * (a << PRECISION_BITS) + 255 * ((255 - a) << PRECISION_BITS) + (0x80 << PRECISION_BITS);
