@@ -49,6 +49,12 @@ impl Library {
         Ok(Self { store: Store::open(&data_dir.join("index"), model)?, data_dir: data_dir.to_owned() })
     }
 
+    /// Opens the library in `data_dir` to read it (search, status): nothing
+    /// is written, so it works on a read-only disk (see [`Store::open_read`]).
+    pub fn open_read(data_dir: &Path) -> Result<Self, Error> {
+        Ok(Self { store: Store::open_read(&data_dir.join("index"))?, data_dir: data_dir.to_owned() })
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
@@ -87,6 +93,17 @@ impl Library {
             }
         }
         Err(Error::NotARoot { path: path.to_owned() })
+    }
+
+    /// A page of the files that could not be indexed (see [`Store::failures_page`]).
+    pub fn failures(&self, offset: u64, limit: usize) -> Result<crate::store::FailurePage, Error> {
+        Ok(self.store.failures_page(offset, limit)?)
+    }
+
+    /// Whether the index holds `path` as a photo (a file it read and embedded
+    /// or reused, not a failure): what the app may open or reveal.
+    pub fn holds(&self, path: &Path) -> Result<bool, Error> {
+        Ok(self.store.path_entry(path)?.is_some())
     }
 
     /// The roots, by path.

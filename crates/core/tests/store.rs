@@ -1,10 +1,10 @@
 //! The on-disk index: batches land whole, identity is content, models never
 //! mix, and the whole database is asserted as a readable dump.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofind_core::store::{Change, Coverage, Embedded, Error, Failure, ModelKey, Store};
+use photofind_core::store::{Change, Coverage, Embedded, Error, Failure, Landed, ModelKey, Store};
 use roaring::RoaringBitmap;
 
 fn model(id: &str, dims: usize) -> ModelKey {
@@ -55,7 +55,7 @@ fn filled(dir: &std::path::Path) -> Store {
 fn a_batch_lands_with_one_vector_per_content() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
-    let ids = store.commit(&three_photos(), 42).expect("commits");
+    let ids = ids(store.commit(&three_photos(), 42).expect("commits"));
     assert_eq!(ids, vec![Some(0), Some(1), Some(0), Some(2)]);
     insta::assert_snapshot!(store.to_string());
 }
@@ -86,20 +86,32 @@ fn paths_and_vectors_are_found_again_after_reopening() {
     );
 }
 
+/// What each change of a batch now points at.
+fn ids(landed: Vec<Landed>) -> Vec<Option<u32>> {
+    landed.iter().map(Landed::id).collect()
+}
+
 #[test]
-fn a_failed_batch_leaves_the_store_as_it_was() {
+fn one_change_that_cannot_be_written_fails_alone_and_the_batch_lands() {
+    // Regression: one bad record (a path JSON could not encode) used to
+    // fail the whole batch, every run, so nothing of that folder landed.
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path(), Some(&model("tiny", 4))).expect("opens");
-    store.commit(&three_photos()[..2], 42).expect("commits");
-    let before = store.to_string();
     let Change::Embedded(mut bad) = embedded(9, "/photos/broken.jpg", [0.0; 4]) else { unreachable!() };
     bad.vector.push(1.0);
-    let bad = Change::Embedded(bad);
-    let batch = [embedded(7, "/photos/new.jpg", [0.0, 0.0, 0.0, 1.0]), bad];
-    let err = store.commit(&batch, 42).expect_err("wrong dims");
-    assert!(matches!(err, Error::VectorDims { expected: 4, received: 5, .. }), "{err:?}");
-    assert!(err.to_string().contains("/photos/broken.jpg"), "{err}");
-    assert_eq!(store.to_string(), before);
+    let batch = [
+        embedded(7, "/photos/new.jpg", [0.0, 0.0, 0.0, 1.0]),
+        Change::Embedded(bad),
+        embedded(8, "/photos/other.jpg", [0.0, 1.0, 0.0, 0.0]),
+    ];
+    let landed = store.commit(&batch, 42).expect("the batch commits");
+    assert_eq!(landed[0], Landed::Photo(0));
+    assert_eq!(landed[2], Landed::Photo(1), "the bad change took no id");
+    let Landed::Failed(failure) = &landed[1] else { panic!("{landed:?}") };
+    assert_eq!(failure.path, PathBuf::from("/photos/broken.jpg"));
+    assert!(failure.reason.contains("vector has 5 values, the model gives 4"), "{}", failure.reason);
+    assert_eq!(store.failure(Path::new("/photos/broken.jpg")).expect("reads").as_ref(), Some(failure));
+    insta::assert_snapshot!(store.to_string());
 }
 
 #[test]
@@ -166,7 +178,7 @@ fn a_move_keeps_the_vector_and_a_photo_with_no_path_left_is_set_aside() {
         Change::Removed("/backup/beach-copy.jpg".into()),
         Change::Removed("/photos/dusk.jpg".into()),
     ];
-    let ids = store.commit(&moves, 42).expect("commits");
+    let ids = ids(store.commit(&moves, 42).expect("commits"));
     assert_eq!(ids, vec![Some(1), None, None, None]);
     insta::assert_snapshot!(store.to_string());
 }
@@ -175,7 +187,7 @@ fn a_move_keeps_the_vector_and_a_photo_with_no_path_left_is_set_aside() {
 fn known_content_the_store_lacks_is_not_attached() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = filled(dir.path());
-    assert_eq!(store.commit(&[known(9, "/photos/x.jpg")], 42).expect("commits"), vec![None]);
+    assert_eq!(ids(store.commit(&[known(9, "/photos/x.jpg")], 42).expect("commits")), vec![None]);
     assert_eq!(store.path_entry("/photos/x.jpg".as_ref()).expect("reads"), None);
 }
 
@@ -245,7 +257,7 @@ fn an_orphan_found_again_gets_its_vectors_back_under_every_model_until_purged() 
     assert_eq!(reopened.purge_orphans(std::time::Duration::ZERO).expect("purges"), 1);
     assert!(!reopened.has_vector(&tiny(), 2).expect("reads"));
     assert_eq!(reopened.photo(2).expect("reads"), None);
-    assert_eq!(reopened.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits"), vec![None]);
+    assert_eq!(ids(reopened.commit(&[known(3, "/photos/dusk.jpg")], 42).expect("commits")), vec![None]);
 }
 
 #[test]
@@ -255,7 +267,7 @@ fn paths_longer_than_an_lmdb_key_are_stored_whole() {
     let deep = format!("/photos/{}/deep.jpg", "nested-folder/".repeat(60));
     let deeper = format!("/photos/{}/deeper.jpg", "nested-folder/".repeat(60));
     let batch = [embedded(1, &deep, [1.0, 0.0, 0.0, 0.0]), embedded(2, &deeper, [0.0, 1.0, 0.0, 0.0])];
-    assert_eq!(store.commit(&batch, 42).expect("commits"), vec![Some(0), Some(1)]);
+    assert_eq!(ids(store.commit(&batch, 42).expect("commits")), vec![Some(0), Some(1)]);
     assert_eq!(store.path_entry(deep.as_ref()).expect("reads").map(|e| e.id), Some(0));
     assert_eq!(store.path_entry(deeper.as_ref()).expect("reads").map(|e| e.id), Some(1));
     let mut seen = Vec::new();
@@ -328,7 +340,11 @@ fn a_second_model_fills_its_own_index_and_covers_the_library_when_every_photo_ha
     assert_eq!(store.nearest(&two, &[0.0, 1.0], 10, None).expect("searches").len(), 1);
     assert_eq!(store.nearest(&tiny(), &[1.0, 0.0, 0.0, 0.0], 10, None).expect("searches").len(), 3);
     let rest = [under_two(2, "/photos/forest.jpg", [0.0, 1.0]), under_two(3, "/photos/dusk.jpg", [0.6, 0.8])];
-    assert_eq!(store.commit(&rest, 42).expect("commits"), vec![Some(1), Some(2)], "same photos, no new ids");
+    assert_eq!(
+        ids(store.commit(&rest, 42).expect("commits")),
+        vec![Some(1), Some(2)],
+        "same photos, no new ids"
+    );
     assert!(store.coverage(&two).expect("reads").complete());
     let stats = store.stats().expect("counts");
     assert_eq!(stats.photos, 3);

@@ -5,6 +5,7 @@
 //! one write transaction, so a crash never leaves a vector without its photo
 //! or the reverse.
 
+mod check;
 mod codes;
 mod dump;
 mod error;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
 use keys::{folder_prefix, path_key, plain_path};
+pub use write::Landed;
 
 /// On-disk layout version; bumped whenever an older build could misread it.
 /// 2 added the quantised codes (`codes`); a version 1 store is upgraded
@@ -108,6 +110,7 @@ pub struct Photo {
     /// blake3 of the file's bytes, hex.
     pub hash: String,
     /// Every path where these bytes were found.
+    #[serde(with = "crate::paths::serde_vec")]
     pub paths: Vec<PathBuf>,
     /// File size in bytes.
     pub size: u64,
@@ -148,6 +151,7 @@ pub struct Embedded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The file (or folder, for a walk error).
+    #[serde(with = "crate::paths::serde")]
     pub path: PathBuf,
     /// Its size when it failed, if it could be read.
     pub size: Option<u64>,
@@ -155,6 +159,15 @@ pub struct Failure {
     pub modified: Option<SystemTime>,
     /// What went wrong, for a person.
     pub reason: String,
+}
+
+/// A page of recorded failures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailurePage {
+    /// Failures recorded in all.
+    pub total: u64,
+    /// This page's, by path.
+    pub failures: Vec<Failure>,
 }
 
 /// One change to the library, as the indexer sends them to the writer.
@@ -192,7 +205,7 @@ pub struct PathEntry {
     /// Modification time then.
     pub modified: SystemTime,
     /// The full path, when it is too long to be its own key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::paths::serde_opt")]
     long: Option<PathBuf>,
 }
 
@@ -200,6 +213,7 @@ pub struct PathEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Root {
     /// The folder, absolute.
+    #[serde(with = "crate::paths::serde")]
     pub path: PathBuf,
     /// When it was added.
     pub added: SystemTime,
@@ -324,8 +338,9 @@ impl Store {
     /// given. A store whose schema is another version, or that holds this
     /// model's vectors at other dims, is refused rather than misread.
     pub fn open(dir: &Path, model: Option<&ModelKey>) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
-        let env = open_env(dir)?;
+        create_private_dir(dir)?;
+        check::data_file(dir)?;
+        let env = open_env(dir, false)?;
         env.clear_stale_readers()?;
         let wtxn = env.write_txn()?;
         let (meta, photos, hashes, paths, errors, roots, orphans, vectors, codes) = env
@@ -360,6 +375,59 @@ impl Store {
         if let Some(model) = model {
             store.register_model(model)?;
         }
+        Ok(store)
+    }
+
+    /// Opens the store in `dir` to read it, writing nothing (a search, a
+    /// status: they work on a read-only disk, and beside a running writer).
+    /// A store that does not exist yet is created as [`Store::open`] does;
+    /// one that needs an upgrade is refused with what to do.
+    pub fn open_read(dir: &Path) -> Result<Self> {
+        if !dir.join("data.mdb").is_file() {
+            return Self::open(dir, None);
+        }
+        check::data_file(dir)?;
+        let env = open_env(dir, true)?;
+        let rtxn = env.read_txn()?;
+        let needs_write = |reason| Error::NeedsWrite { dir: dir.to_owned(), reason };
+        let missing = || needs_write("is missing some of its tables");
+        let (meta, photos, hashes, paths, errors, roots, orphans, vectors, codes) = env
+            .open_databases_and_commit(rtxn, |dbo, rtxn| -> Result<_> {
+                Ok(CommitOrAbort::<_, ()>::Commit((
+                    dbo.open_database(rtxn, Some("meta"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("photos"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("hashes"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("paths"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("errors"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("roots"))?.ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("orphans"))?.ok_or_else(missing)?,
+                    dbo.open_database::<KeyCodec, NodeCodec<Cosine>>(rtxn, Some("vectors"))?
+                        .ok_or_else(missing)?,
+                    dbo.open_database(rtxn, Some("codes"))?.ok_or_else(missing)?,
+                )))
+            })?
+            .unwrap_commit();
+        let store = Store {
+            env,
+            meta,
+            photos,
+            hashes,
+            paths,
+            errors,
+            roots,
+            orphans,
+            vectors,
+            codes,
+            dir: dir.to_owned(),
+        };
+        let rtxn = store.env.read_txn()?;
+        let meta = store.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
+        match meta.schema {
+            SCHEMA_VERSION => {}
+            1 => return Err(needs_write("was written by an older photofind (schema 1)")),
+            found => return Err(Error::Schema { dir: dir.to_owned(), found, supported: SCHEMA_VERSION }),
+        }
+        drop(rtxn);
         Ok(store)
     }
 
@@ -666,6 +734,20 @@ impl Store {
         Ok(all)
     }
 
+    /// Up to `limit` recorded failures, by path, from the `offset`-th on,
+    /// and how many there are in all: a folder of 100,000 unreadable files
+    /// is shown a page at a time.
+    pub fn failures_page(&self, offset: u64, limit: usize) -> Result<FailurePage> {
+        let rtxn = self.env.read_txn()?;
+        let total = self.errors.len(&rtxn)?;
+        let mut failures = Vec::with_capacity(limit.min(1024));
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        for entry in self.errors.iter(&rtxn)?.skip(skip).take(limit) {
+            failures.push(entry?.1);
+        }
+        Ok(FailurePage { total, failures })
+    }
+
     /// The library's roots, by path.
     pub fn roots(&self) -> Result<Vec<Root>> {
         let rtxn = self.env.read_txn()?;
@@ -755,14 +837,35 @@ impl Store {
     }
 }
 
-fn open_env(dir: &Path) -> Result<Env<WithoutTls>> {
+fn open_env(dir: &Path, read_only: bool) -> Result<Env<WithoutTls>> {
     let mut options = EnvOpenOptions::new().read_txn_without_tls();
     options.map_size(MAP_SIZE).max_dbs(16);
     // SAFETY: LMDB maps the files; only photofind writes them, through this
     // API, and LMDB's own lock file serialises writers across processes.
+    // READ_ONLY is a safe flag (it only refuses write transactions); the
+    // file was checked by `check::data_file` so a truncated one is never mapped.
     #[allow(unsafe_code)]
-    let env = unsafe { options.open(dir) };
+    let env = unsafe {
+        if read_only {
+            options.flags(heed::EnvFlags::READ_ONLY);
+        }
+        options.open(dir)
+    };
     Ok(env?)
+}
+
+/// Creates the data directory readable by its owner only: it lists every
+/// photo's path.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let io = |source| Error::Io { path: dir.to_owned(), source };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io)
 }
 
 /// How many of the scan's best codes are rescored exactly for the top `k`:

@@ -12,33 +12,98 @@ use rand::rngs::StdRng;
 use super::codes;
 use super::keys::{is_long, path_key};
 use super::{
-    Change, Embedded, Error, META_KEY, Meta, N_TREES, Orphan, PathEntry, Photo, PhotoId, Result, Root, Store,
-    hex, unhex,
+    Change, Embedded, Error, Failure, META_KEY, Meta, N_TREES, Orphan, PathEntry, Photo, PhotoId, Result,
+    Root, Store, hex, unhex,
 };
 
 /// Which arroy indexes a transaction changed, so only those are rebuilt.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Dirty(BTreeSet<u16>);
+
+/// What became of one change of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Landed {
+    /// The change's path now points at this photo.
+    Photo(PhotoId),
+    /// Nothing to point at: a failure recorded, a path removed, or known
+    /// bytes the store no longer has.
+    Nothing,
+    /// The change could not be written (a record that cannot be encoded,
+    /// a vector of the wrong length): recorded as this failure instead,
+    /// and the rest of the batch landed.
+    Failed(Failure),
+}
+
+impl Landed {
+    /// The photo the change's path points at now.
+    pub fn id(&self) -> Option<PhotoId> {
+        match self {
+            Landed::Photo(id) => Some(*id),
+            Landed::Nothing | Landed::Failed(_) => None,
+        }
+    }
+}
 
 impl Store {
     /// Applies a batch of changes in one transaction: metadata, vectors and
     /// the rebuilt indexes commit together or not at all. Bytes already in
-    /// the store keep their id and vector and gain the new path. Returns the
-    /// photo each change now points to (`None` for failures and removals).
+    /// the store keep their id and vector and gain the new path. Each change
+    /// is applied in a nested transaction, so one that cannot be written
+    /// becomes its path's failure record and the others still land; only
+    /// what is no one file's fault (a full disk, a full map) fails the batch.
     /// `seed` drives arroy's random tree splits: fixed, the build is
     /// reproducible.
-    pub fn commit(&self, changes: &[Change], seed: u64) -> Result<Vec<Option<PhotoId>>> {
+    pub fn commit(&self, changes: &[Change], seed: u64) -> Result<Vec<Landed>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
         let mut dirty = Dirty::default();
-        let mut ids = Vec::with_capacity(changes.len());
+        let mut landed = Vec::with_capacity(changes.len());
         for change in changes {
-            ids.push(self.apply(&mut wtxn, &mut meta, &mut dirty, change)?);
+            landed.push(self.apply_alone(&mut wtxn, &mut meta, &mut dirty, change)?);
         }
         self.meta.put(&mut wtxn, META_KEY, &meta)?;
         self.build(&mut wtxn, &meta, &dirty, seed)?;
         wtxn.commit()?;
-        Ok(ids)
+        Ok(landed)
+    }
+
+    /// Applies one change in a nested transaction; a change that fails on
+    /// its own is rolled back and recorded as its path's failure.
+    fn apply_alone(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &mut Meta,
+        dirty: &mut Dirty,
+        change: &Change,
+    ) -> Result<Landed> {
+        let err = match self.apply_nested(wtxn, meta, dirty, change) {
+            Ok(id) => return Ok(id.map_or(Landed::Nothing, Landed::Photo)),
+            Err(err) if err.is_one_files() => err,
+            Err(err) => return Err(err),
+        };
+        let failure = failure_of(change, &err);
+        match self.apply_nested(wtxn, meta, dirty, &Change::Failed(failure.clone())) {
+            Err(again) if !again.is_one_files() => return Err(again),
+            _ => {} // recorded, or not even that: the event still says why
+        }
+        Ok(Landed::Failed(failure))
+    }
+
+    /// Applies `change` in a transaction nested in `wtxn`: all of it, or
+    /// (on error) none of it, `meta` and `dirty` included.
+    fn apply_nested(
+        &self,
+        wtxn: &mut RwTxn,
+        meta: &mut Meta,
+        dirty: &mut Dirty,
+        change: &Change,
+    ) -> Result<Option<PhotoId>> {
+        let (mut meta_after, mut dirty_after) = (meta.clone(), dirty.clone());
+        let mut nested = self.env.nested_write_txn(wtxn)?;
+        let id = self.apply(&mut nested, &mut meta_after, &mut dirty_after, change)?;
+        nested.commit()?;
+        (*meta, *dirty) = (meta_after, dirty_after);
+        Ok(id)
     }
 
     fn apply(
@@ -310,4 +375,15 @@ impl Store {
         wtxn.commit()?;
         Ok(Some(gone.len()))
     }
+}
+
+/// The failure record for a change that could not be written.
+fn failure_of(change: &Change, err: &Error) -> Failure {
+    let (path, size, modified) = match change {
+        Change::Embedded(e) => (e.path.clone(), Some(e.size), Some(e.modified)),
+        Change::Known { path, size, modified, .. } => (path.clone(), Some(*size), Some(*modified)),
+        Change::Failed(f) => (f.path.clone(), f.size, f.modified),
+        Change::Removed(path) => (path.clone(), None, None),
+    };
+    Failure { path, size, modified, reason: format!("cannot be written to the index: {}", err.reason()) }
 }
