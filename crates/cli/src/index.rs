@@ -26,6 +26,8 @@ pub struct Args {
     /// means faster indexing.
     #[arg(long, default_value_t = Options::default().commit_every, value_name = "N")]
     commit_every: usize,
+    #[command(flatten)]
+    reading: crate::Reading,
     /// Folders to add as roots before indexing; with none, every root is indexed.
     folders: Vec<PathBuf>,
 }
@@ -35,7 +37,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("cannot catch Ctrl-C")?;
-    let options = Options { commit_every: args.commit_every.max(1), ..Options::default() };
+    let options =
+        args.reading.apply(Options { commit_every: args.commit_every.max(1), ..Options::default() });
     let mut view = View::new(args.json);
     let summary = library.index(&clip, &options, &cancel, &mut |event| view.show(&event))?;
     view.finish(&summary)?;

@@ -35,9 +35,22 @@ impl Common {
         Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))
     }
 
-    /// Opens the library without a model (metadata only).
+    /// Opens the library without a model (metadata only), to change it.
     pub fn library(&self) -> Result<Library> {
         open(self.data_dir()?, None)
+    }
+
+    /// Opens the library to read it: nothing is written (status, search,
+    /// `roots list` work on a read-only disk and beside a running writer).
+    pub fn reading_library(&self) -> Result<Library> {
+        let dir = self.data_dir()?;
+        Library::open_read(&dir).with_context(|| format!("cannot open the library in {}", dir.display()))
+    }
+
+    /// Loads the model and opens the library to search it (nothing written).
+    pub fn searching_library(&self) -> Result<(Library, Clip)> {
+        let clip = self.clip()?;
+        Ok((self.reading_library()?, clip))
     }
 
     /// Opens the library to write it: model loaded, the writer lock held

@@ -26,6 +26,24 @@ struct Cli {
     command: Command,
 }
 
+/// A byte count as given on the command line: `1048576`, `512K`, `512M`, `2G`
+/// (binary units; `B`, `KiB`, `MB` and the like are read the same way).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let unit_at = upper.find(|c: char| !c.is_ascii_digit()).unwrap_or(upper.len());
+    let (digits, unit) = upper.split_at(unit_at);
+    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size (e.g. 512M, 2G)"))?;
+    let shift = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("{text:?}: unknown unit (use K, M, G or T)")),
+    };
+    number.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
+}
+
 /// Options every subcommand takes.
 #[derive(clap::Args, Clone)]
 struct Common {
@@ -37,6 +55,22 @@ struct Common {
     /// Where the library's index lives [default: ~/.local/share/photofind].
     #[arg(long, env = "PHOTOFIND_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+}
+
+/// How files are read, for the subcommands that index.
+#[derive(clap::Args, Clone)]
+struct Reading {
+    /// Files larger than this are recorded as failed without being read
+    /// (e.g. a video named .jpg). Units K, M, G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes, default_value = "512M")]
+    max_file_size: u64,
+}
+
+impl Reading {
+    /// These limits applied to `options`.
+    fn apply(&self, options: photofind_core::index::Options) -> photofind_core::index::Options {
+        photofind_core::index::Options { max_file_bytes: self.max_file_size, ..options }
+    }
 }
 
 #[derive(Subcommand)]
@@ -83,5 +117,20 @@ fn main() -> ExitCode {
             eprintln!("photofind: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_bytes("1024"), Ok(1024));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("2g"), Ok(2 << 30));
+        assert_eq!(parse_bytes("4KiB"), Ok(4096));
+        assert!(parse_bytes("12 parsecs").is_err());
+        assert!(parse_bytes("-1").is_err());
     }
 }

@@ -188,7 +188,7 @@ fn use_model(common: &Common, models: &Models, id: &str, now: bool) -> Result<Ou
         eprintln!("{id} is already in use");
         return Ok(Outcome::Done);
     }
-    let library = common.library()?;
+    let library = common.reading_library()?;
     let coverage = library.coverage(id)?;
     if now || coverage.complete() {
         models.finish_switch(id)?;

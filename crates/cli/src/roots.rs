@@ -37,7 +37,10 @@ enum Action {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let library = args.common.library()?;
+    let library = match args.action {
+        Action::List { .. } => args.common.reading_library()?,
+        _ => args.common.library()?,
+    };
     match args.action {
         Action::Add { folders } => {
             for folder in folders {
@@ -55,6 +58,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Action::List { json } => {
             let roots = library.roots()?;
             if json {
+                let roots: Vec<_> = roots.into_iter().map(photofind_core::paths::JsonPath).collect();
                 println!("{}", serde_json::to_string(&roots)?);
             } else {
                 roots.iter().for_each(|r| println!("{}", r.display()));

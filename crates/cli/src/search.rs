@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let (library, clip) = args.common.library_with_model()?;
+    let (library, clip) = args.common.searching_library()?;
     let mut positive: Vec<Term> = args.query.into_iter().map(Term::Text).collect();
     positive.extend(args.images.into_iter().map(Term::Image));
     let mut negative: Vec<Term> = args.minus.into_iter().map(Term::Text).collect();

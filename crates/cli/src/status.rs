@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use photofind_core::index::Progress;
 use photofind_core::service::{self, RootState, ServiceState};
-use photofind_core::store::{Failure, Stats};
+use photofind_core::store::{FailurePage, Stats};
 
 use crate::{Common, Outcome};
 
@@ -16,13 +16,21 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-    /// List the files that could not be indexed, with the reason.
+    /// List the files that could not be indexed, with the reason (the
+    /// first --limit of them, by path, and how many there are).
     #[arg(long)]
     errors: bool,
+    /// With --errors: list at most this many (0: all).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    limit: usize,
+    /// With --errors: skip the first N (for paging through them).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    offset: u64,
 }
 
 #[derive(Serialize)]
 struct Status {
+    #[serde(with = "photofind_core::paths::serde")]
     data_dir: std::path::PathBuf,
     /// A watching service (`photofind watch`, the desktop app) runs.
     service: Option<Service>,
@@ -32,8 +40,9 @@ struct Status {
     /// A model switch under way.
     #[serde(skip_serializing_if = "Option::is_none")]
     switch: Option<Switch>,
+    /// With --errors: a page of the failures (`total` says how many in all).
     #[serde(skip_serializing_if = "Option::is_none")]
-    failures: Option<Vec<Failure>>,
+    failures: Option<FailurePage>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +67,7 @@ struct Service {
 
 #[derive(Serialize)]
 struct Root {
+    #[serde(with = "photofind_core::paths::serde")]
     path: std::path::PathBuf,
     /// False when the folder is not there (an unplugged drive?).
     online: bool,
@@ -66,7 +76,7 @@ struct Root {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let library = args.common.library()?;
+    let library = args.common.reading_library()?;
     let store = library.store();
     let running = service::running_state(library.data_dir());
     let roots = library
@@ -80,7 +90,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         .collect();
     let service =
         running.map(|s| Service { pid: s.pid, paused: s.paused, progress: s.progress, warnings: s.warnings });
-    let failures = if args.errors { Some(store.failures()?) } else { None };
+    let limit = if args.limit == 0 { usize::MAX } else { args.limit };
+    let failures = if args.errors { Some(library.failures(args.offset, limit)?) } else { None };
     let models = photofind_models::Models::new(library.data_dir());
     let stats = store.stats()?;
     let switch = match models.next()? {
@@ -126,7 +137,15 @@ fn print_status(status: &Status) {
         );
     }
     println!("index size: {:.1} MiB", s.disk_bytes as f64 / (1 << 20) as f64);
-    for failure in status.failures.iter().flatten() {
+    let Some(page) = &status.failures else { return };
+    for failure in &page.failures {
         println!("error: {}: {}", failure.path.display(), failure.reason);
+    }
+    let shown = page.failures.len() as u64;
+    if shown < page.total {
+        println!(
+            "({shown} of {} failures shown: --offset N --limit N for others, --limit 0 for all)",
+            page.total
+        );
     }
 }

@@ -23,6 +23,8 @@ pub struct Args {
     /// warning.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    reading: crate::Reading,
     /// Folders to add as roots first; every root of the library is watched.
     folders: Vec<PathBuf>,
 }
@@ -34,7 +36,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut view = WatchView { json: args.json, index: View::new(args.json) };
     let (mut clip, mut next) = (clip, args.common.next_clip()?);
     loop {
-        let options = watch::Options::default();
+        let defaults = watch::Options::default();
+        let options = watch::Options { index: args.reading.apply(defaults.index.clone()), ..defaults };
         let next_model = next.as_ref().map(|n| n as &dyn photofind_core::Embedder);
         match library.watch(&clip, next_model, &options, &commands, &mut |event| view.show(event))? {
             Ended::Stopped => break,

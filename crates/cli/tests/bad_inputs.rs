@@ -71,11 +71,11 @@ fn bad_files_are_recorded_with_a_reason_and_good_ones_indexed() {
         };
         assert!(ok, "{}: expected {expect} {reason:?}; failure {:?}", path.display(), failure(&path));
     }
+    // `loop/self -> ..` leads back into the root: links are never followed,
+    // and one whose target is inside the library is not even reported (the
+    // target is indexed under its real path), so the walk simply ends.
     let looped = root.join(manifest["symlink_loop"].as_str().expect("loop"));
-    assert!(
-        failures.iter().any(|f| f.path.starts_with(&looped) && f.reason.contains("symlink loop")),
-        "{failures:?}"
-    );
+    assert!(!failures.iter().any(|f| f.path.starts_with(&looped)), "{failures:?}");
     drop(store);
 
     let second = summary(&index(data.path(), &root));
