@@ -544,7 +544,9 @@ impl Service<'_> {
             if now.duration_since(pending.since) < self.options.settle {
                 return true;
             }
-            if path.is_dir() {
+            // A link to a folder is one path to index (and report), never a
+            // folder to list: listing it would walk wherever it leads.
+            if path.is_dir() && !path.is_symlink() {
                 folders.push(path.clone());
             } else {
                 ready.push(path.clone());

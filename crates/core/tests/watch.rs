@@ -322,3 +322,40 @@ fn peak_rss_mib() -> u64 {
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
     line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).unwrap_or(0) / 1024
 }
+
+#[test]
+fn a_link_leading_out_of_the_root_is_reported_and_never_followed() {
+    // Regression: links were followed, so `root/x -> /` walked /proc and /sys
+    // and indexed files outside every root.
+    let (root, outside) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let (root, outside) =
+        (root.path().canonicalize().expect("abs"), outside.path().canonicalize().expect("abs"));
+    distinct_png(&outside.join("secret.png"), 40);
+    let live = Live::start(&[&root]);
+    let link = root.join("elsewhere");
+    std::os::unix::fs::symlink(&outside, &link).expect("links");
+    let marker = distinct_png(&root.join("after.png"), 41);
+    let mut reported = false;
+    live.wait("the link reported and the next photo committed", |event| {
+        match event {
+            Event::Index(index::Event::Failed(f)) if f.path == link => {
+                assert!(f.reason.contains("outside your photo folders"), "{}", f.reason);
+                reported = true;
+            }
+            Event::Index(index::Event::Failed(f)) => panic!("unexpected failure: {f:?}"),
+            _ => {}
+        }
+        reported && live_indexed(&live, &marker)
+    });
+    // Written through the link after it is there: still never indexed.
+    distinct_png(&link.join("later.png"), 42);
+    let after = distinct_png(&root.join("after-2.png"), 43);
+    live.wait_for(std::slice::from_ref(&after), &[]);
+    assert!(!live.indexed(&link.join("secret.png")) && !live.indexed(&outside.join("secret.png")));
+    assert!(!live.indexed(&link.join("later.png")) && !live.indexed(&outside.join("later.png")));
+    assert_eq!(live.counts(), (2, 2), "only the two photos inside the root");
+}
+
+fn live_indexed(live: &Live, path: &Path) -> bool {
+    live.indexed(path)
+}

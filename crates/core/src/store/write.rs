@@ -47,19 +47,34 @@ impl Landed {
 impl Store {
     /// Applies a batch of changes in one transaction: metadata, vectors and
     /// the rebuilt indexes commit together or not at all. Bytes already in
-    /// the store keep their id and vector and gain the new path. Each change
-    /// is applied in a nested transaction, so one that cannot be written
-    /// becomes its path's failure record and the others still land; only
-    /// what is no one file's fault (a full disk, a full map) fails the batch.
-    /// `seed` drives arroy's random tree splits: fixed, the build is
-    /// reproducible.
+    /// the store keep their id and vector and gain the new path. A change
+    /// that cannot be written on its own (a record that cannot be encoded, a
+    /// vector of the wrong length) becomes its path's failure record and the
+    /// others still land; only what is no one file's fault (a full disk, a
+    /// full map) fails the batch. `seed` drives arroy's random tree splits:
+    /// fixed, the build is reproducible.
     pub fn commit(&self, changes: &[Change], seed: u64) -> Result<Vec<Landed>> {
+        // The common case pays nothing for the isolation: the batch is
+        // applied straight; only when one change fails on its own is the
+        // transaction dropped and the batch applied again, each change in a
+        // nested transaction of its own.
+        match self.commit_batch(changes, seed, false) {
+            Err(err) if err.is_one_files() => self.commit_batch(changes, seed, true),
+            done => done,
+        }
+    }
+
+    fn commit_batch(&self, changes: &[Change], seed: u64, isolated: bool) -> Result<Vec<Landed>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
         let mut dirty = Dirty::default();
         let mut landed = Vec::with_capacity(changes.len());
         for change in changes {
-            landed.push(self.apply_alone(&mut wtxn, &mut meta, &mut dirty, change)?);
+            landed.push(if isolated {
+                self.apply_alone(&mut wtxn, &mut meta, &mut dirty, change)?
+            } else {
+                self.apply(&mut wtxn, &mut meta, &mut dirty, change)?.map_or(Landed::Nothing, Landed::Photo)
+            });
         }
         self.meta.put(&mut wtxn, META_KEY, &meta)?;
         self.build(&mut wtxn, &meta, &dirty, seed)?;
