@@ -428,6 +428,9 @@ impl Service<'_> {
                         self.rescan_roots_of(&event.paths);
                         continue;
                     }
+                    if is_read_only_access(&event.kind) {
+                        continue;
+                    }
                     for path in &event.paths {
                         self.mark_dirty(path);
                     }
@@ -686,6 +689,15 @@ impl Service<'_> {
 fn finished(mut progress: Progress) -> Progress {
     progress.scanning = false;
     progress
+}
+
+/// An event that says only that something was opened or read: listing a
+/// new folder opens it, and taking that as a change re-listed the folder
+/// every second, forever (the service never went idle). A file closed
+/// after writing still counts.
+fn is_read_only_access(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    matches!(kind, notify::EventKind::Access(access) if *access != AccessKind::Close(AccessMode::Write))
 }
 
 /// Size and mtime, or `None` when the path is not there.

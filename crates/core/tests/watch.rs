@@ -359,3 +359,26 @@ fn a_link_leading_out_of_the_root_is_reported_and_never_followed() {
 fn live_indexed(live: &Live, path: &Path) -> bool {
     live.indexed(path)
 }
+
+#[test]
+fn a_new_folder_is_indexed_and_then_the_service_goes_quiet() {
+    // Regression: listing a new folder opened it, the open was taken as a
+    // change, and the folder was listed again every second, forever.
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path().canonicalize().expect("abs");
+    let live = Live::start(&[&root]);
+    let folder = root.join("2024");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let photos: Vec<PathBuf> =
+        (0..20).map(|i| distinct_png(&folder.join(format!("{i}.png")), 60 + i)).collect();
+    live.wait_for(&photos, &[]);
+    live.wait("idle after the new folder", |e| matches!(e, Event::Idle));
+    let quiet_until = Instant::now() + Duration::from_secs(4);
+    while let Some(left) = quiet_until.checked_duration_since(Instant::now()) {
+        match live.events.recv_timeout(left) {
+            Ok(Event::Index(index::Event::Progress(p))) => panic!("still working while idle: {p:?}"),
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => panic!("the service stopped"),
+        }
+    }
+}
