@@ -11,6 +11,14 @@ export interface IpcError {
   message: string;
 }
 
+/**
+ * A file's path as Rust sends it: a string when the name is UTF-8, else its exact bytes
+ * (standard base64) with a form to show, where the bytes that are not UTF-8 are U+FFFD (Linux
+ * names are any bytes: Latin-1 archives, Shift-JIS cameras). Whatever Rust sent is sent back
+ * as it came, so the file is found byte for byte. `lib/paths.ts` shows and compares them.
+ */
+export type PathJson = string | { bytes: string; lossy: string };
+
 /** What `app_info` returns. */
 export interface AppInfo {
   name: string;
@@ -19,11 +27,11 @@ export interface AppInfo {
 
 /** One photo found by a search. `paths` lists every copy of the same bytes. */
 export interface Hit {
-  path: string;
+  path: PathJson;
   score: number;
   z: number | null;
   good: boolean | null;
-  paths: string[];
+  paths: PathJson[];
   offline: boolean;
   captured: string | null;
   format: string;
@@ -42,7 +50,7 @@ export interface Results {
 }
 
 /** An image in a query: a file Rust can read, or bytes staged earlier with `stageImage`. */
-export type ImageRef = { kind: "path"; path: string } | { kind: "bytes"; token: string };
+export type ImageRef = { kind: "path"; path: PathJson } | { kind: "bytes"; token: string };
 
 export interface SearchRequest {
   text: string;
@@ -52,22 +60,31 @@ export interface SearchRequest {
 
 /** A watched folder. `offline` means its disk is not mounted; its photos stay in the index. */
 export interface RootInfo {
-  path: string;
+  path: PathJson;
   photos: number;
   state: "watching" | "scanning" | "offline";
 }
 
+/** Where indexing stands. `error`: the service stopped and starts again in `retry_seconds`. */
 export interface IndexStatus {
-  state: "idle" | "scanning" | "indexing" | "paused";
+  state: "idle" | "scanning" | "indexing" | "paused" | "error";
   done: number;
   total: number;
   per_second: number;
   eta_seconds: number | null;
+  /** Files that failed in the current run. */
   failed: number;
+  /** Failures the index holds, from every run: what `failures` pages through. */
+  failures: number;
   embedded: number;
-  current: string | null;
+  current: PathJson | null;
   /** A model switch under way: the next model's index fills while search keeps the current one. */
   switching: Switching | null;
+  /** Why the service last stopped; kept after a restart until it has caught up. */
+  error: string | null;
+  retry_seconds: number | null;
+  /** What the service asks the user to act on (e.g. raise the OS limit on watched folders). */
+  warnings: string[];
 }
 
 export interface Switching {
@@ -77,8 +94,14 @@ export interface Switching {
 }
 
 export interface FailureInfo {
-  path: string;
+  path: PathJson;
   reason: string;
+}
+
+/** One page of the failures, in path order, and how many there are in all. */
+export interface FailurePage {
+  total: number;
+  failures: FailureInfo[];
 }
 
 /** The embedding model. `message` carries why a download failed and what to do about it. */
@@ -100,7 +123,7 @@ export interface ModelProgress {
 }
 
 /** A native file drag over the window; `over` is folded into `enter`. */
-export type FileDrag = { type: "enter" } | { type: "leave" } | { type: "drop"; paths: string[] };
+export type FileDrag = { type: "enter" } | { type: "leave" } | { type: "drop"; paths: PathJson[] };
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
@@ -128,7 +151,7 @@ export function addRootDialog(): Promise<RootInfo | null> {
 }
 
 /** Forgets a folder and its photos (the files stay on disk); the number of paths removed. */
-export function removeRoot(path: string): Promise<number> {
+export function removeRoot(path: PathJson): Promise<number> {
   return call("remove_root", { path });
 }
 
@@ -144,8 +167,9 @@ export function resumeIndexing(): Promise<void> {
   return call("resume_indexing");
 }
 
-export function failures(): Promise<FailureInfo[]> {
-  return call("failures");
+/** At most `limit` failures from the `offset`-th on (Rust sends 500 at most). */
+export function failures(offset: number, limit: number): Promise<FailurePage> {
+  return call("failures", { offset, limit });
 }
 
 export function modelStatus(): Promise<ModelInfo> {
@@ -157,24 +181,47 @@ export function downloadModel(): Promise<void> {
   return call("download_model");
 }
 
-/** Opens the photo in the system's default viewer. */
-export function openPath(path: string): Promise<void> {
+/** Opens the photo in the system's default viewer (an indexed photo only). */
+export function openPath(path: PathJson): Promise<void> {
   return call("open_path", { path });
 }
 
-/** Shows the photo in the system's file manager. */
-export function revealPath(path: string): Promise<void> {
+/** Shows the photo in the system's file manager (an indexed photo only). */
+export function revealPath(path: PathJson): Promise<void> {
   return call("reveal_path", { path });
 }
 
-/** The URL of a photo's small cached thumbnail, served by the `thumb` protocol. */
-export function thumbSrc(path: string): string {
-  return convertFileSrc(path, "thumb");
+/**
+ * The URL of a photo's small cached thumbnail, served by the `thumb` protocol. The path goes
+ * percent-encoded byte for byte. `attempt` > 0 asks again for one Rust dropped (it answers
+ * requests the page has likely scrolled past with an error), as a URL the webview has not
+ * cached that error for.
+ */
+export function thumbSrc(path: PathJson, attempt = 0): string {
+  const url =
+    typeof path === "string"
+      ? convertFileSrc(path, "thumb")
+      : convertFileSrc("", "thumb") + percentEncode(base64Bytes(path.bytes));
+  return attempt > 0 ? `${url}?attempt=${attempt}` : url;
 }
 
-/** The URL of the photo file itself, for the larger preview. */
-export function photoSrc(path: string): string {
-  return convertFileSrc(path);
+/** The URL of the photo file itself, for the larger preview; the thumbnail for a name that is not UTF-8. */
+export function photoSrc(path: PathJson): string {
+  return typeof path === "string" ? convertFileSrc(path) : thumbSrc(path);
+}
+
+function base64Bytes(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+}
+
+/** Each byte as encodeURIComponent writes it: unreserved ASCII as is, the rest as %XX. */
+function percentEncode(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) {
+    const char = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.!~*'()]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }
 
 export function onIndexStatus(handler: (status: IndexStatus) => void): Promise<Unsubscribe> {

@@ -1,8 +1,8 @@
 // The query the user is building (text and images) and the answer on screen. Typing is
 // debounced; every run is numbered, and an answer older than the one shown is dropped, so a
 // slow early search never replaces the results of a later one.
-import { asIpcError, search, stageImage, type ImageRef, type Results } from "../ipc";
-import { baseName } from "./format";
+import { asIpcError, search, stageImage, type ImageRef, type PathJson, type Results } from "../ipc";
+import { pathName, samePath } from "./paths";
 
 /** How long typing must pause before a search runs. */
 export const DEBOUNCE_MS = 150;
@@ -56,7 +56,7 @@ export class Search {
   }
 
   /** Replaces the whole query with one photo: "more like this". */
-  likePath(path: string): void {
+  likePath(path: PathJson): void {
     this.text = "";
     this.images = [pathImage(path)];
     this.#queryChanged();
@@ -113,8 +113,9 @@ export class Search {
   }
 }
 
-export function pathImage(path: string): QueryImage {
-  return { ref: { kind: "path", path }, label: baseName(path) };
+/** An image in the query by its path, sent back to Rust exactly as it came. */
+export function pathImage(path: PathJson): QueryImage {
+  return { ref: { kind: "path", path }, label: pathName(path) };
 }
 
 async function stageFile(file: File): Promise<QueryImage> {
@@ -124,7 +125,7 @@ async function stageFile(file: File): Promise<QueryImage> {
 }
 
 function sameRef(a: ImageRef, b: ImageRef): boolean {
-  if (a.kind === "path" && b.kind === "path") return a.path === b.path;
+  if (a.kind === "path" && b.kind === "path") return samePath(a.path, b.path);
   if (a.kind === "bytes" && b.kind === "bytes") return a.token === b.token;
   return false;
 }

@@ -6,7 +6,7 @@ import { clearMocks, mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-app
 import { flushSync, mount, unmount } from "svelte";
 import { vi } from "vitest";
 import App from "../components/App.svelte";
-import type { Hit, IndexStatus, ModelInfo, Results, RootInfo } from "../ipc";
+import type { Hit, IndexStatus, ModelInfo, PathJson, Results, RootInfo } from "../ipc";
 
 // Each command has its own argument shape; the tests that override one know it.
 type Handler = (args: any) => unknown;
@@ -32,9 +32,13 @@ export const IDLE: IndexStatus = {
   per_second: 0,
   eta_seconds: null,
   failed: 0,
+  failures: 0,
   embedded: 3,
   current: null,
   switching: null,
+  error: null,
+  retry_seconds: null,
+  warnings: [],
 };
 
 export const HOLIDAYS: RootInfo = { path: "/home/ann/Pictures/holidays", photos: 3, state: "watching" };
@@ -46,7 +50,7 @@ export class FakeBackend {
     ["roots", () => [HOLIDAYS]],
     ["index_status", () => IDLE],
     ["model_status", () => READY_MODEL],
-    ["failures", () => []],
+    ["failures", () => ({ total: 0, failures: [] })],
     ["search", () => results([])],
   ]);
 
@@ -162,6 +166,11 @@ export function click(target: HTMLElement): void {
   flushSync();
 }
 
+/** The thumbnail URLs of the result cells now in the DOM, in order. */
+export function resultThumbs(root: ParentNode): string[] {
+  return allByTestId(root, "result").map((cell) => cell.querySelector("img")?.getAttribute("src") ?? "");
+}
+
 /** Paths of the result cells now in the DOM, in order. */
 export function resultPaths(root: ParentNode): string[] {
   return allByTestId(root, "result").map((cell) => cell.dataset.path ?? "");
@@ -178,7 +187,7 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve, reject };
 }
 
-export function hit(path: string, fields: Partial<Hit> = {}): Hit {
+export function hit(path: PathJson, fields: Partial<Hit> = {}): Hit {
   return {
     path,
     score: 0.312,
