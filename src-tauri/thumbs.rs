@@ -1,62 +1,177 @@
-//! The `thumb:` protocol: small JPEG thumbnails of photos inside the library's roots,
-//! generated once and cached in `DATA_DIR/thumbs/`. Nothing outside the roots is served.
+//! The `thumb:` protocol: small JPEG thumbnails of photos inside the library's roots, made once
+//! and cached in `DATA_DIR/thumbs/`. Nothing outside the roots is served.
+//!
+//! `thumb://localhost/<path>` carries the photo's path percent-encoded byte for byte, so a
+//! name that is not UTF-8 works. A request is checked and answered from the cache on the
+//! blocking pool; a thumbnail still to make goes to a few decoder threads ([`queue`]), newest
+//! request first, so fast scrolling cannot pile up hundreds of decodes. JPEGs are decoded
+//! DCT-scaled, only regular files are opened (never blocking on a FIFO), and at most
+//! [`access::MAX_READ`] bytes are read. The cache keeps one folder per root
+//! (`thumbs/<root key>/<xx>/<photo key>.jpg`, mode 0700), so removing a root removes its
+//! thumbnails.
 
+mod queue;
+
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
 
 use image::imageops::FilterType;
 use percent_encoding::percent_decode_str;
+use photofind_core::paths;
 use tauri::http::{Response, StatusCode, header};
 
-use crate::backend::Backend;
+use crate::access::{self, Inside};
+use queue::{Job, Limits, Pool};
 
 /// Longest side of a thumbnail, in pixels (sharp at 2x in a ~160 px grid cell).
 const SIZE: u32 = 320;
 const QUALITY: u8 = 80;
+/// Thumbnails that failed to make are remembered (by path, size and mtime) so the page's
+/// retries cost nothing; the memory is cleared when it holds this many.
+const MAX_FAILED: usize = 4096;
 
-/// The photo a `thumb://localhost/<percent-encoded absolute path>` URL names.
+/// How to answer one request.
+pub type Reply = Box<dyn FnOnce(Response<Vec<u8>>) + Send>;
+
+/// The thumbnail cache and the threads that fill it.
+pub struct Thumbs {
+    cache: Arc<Cache>,
+    pool: Pool<Make>,
+}
+
+struct Cache {
+    dir: PathBuf,
+    failed: Mutex<HashSet<blake3::Hash>>,
+}
+
+impl Thumbs {
+    /// The cache in `dir` (created, private to the user) and its decoder threads.
+    pub fn new(dir: PathBuf) -> Self {
+        private_dir(&dir);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+        let limits = Limits { workers, waiting: 96, max_wait: Duration::from_secs(8) };
+        Self { cache: Arc::new(Cache { dir, failed: Mutex::default() }), pool: Pool::new("thumbs", limits) }
+    }
+
+    /// Answers a request for the thumbnail of `requested`, a path inside a root: from the
+    /// cache, or by queueing it to be made.
+    pub fn serve(&self, requested: &Path, inside: &Inside, reply: Reply) {
+        let meta = match std::fs::metadata(&inside.canonical) {
+            Ok(meta) if meta.is_file() => meta,
+            Ok(_) => return reply(status(StatusCode::NOT_FOUND, "not a regular file")),
+            Err(err) => return reply(status(StatusCode::NOT_FOUND, &err.to_string())),
+        };
+        let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+        let key = photo_key(requested, meta.len(), mtime.as_nanos());
+        let file = self.cache.file(&inside.root, &key);
+        if let Ok(jpeg) = std::fs::read(&file) {
+            return reply(jpeg_response(jpeg));
+        }
+        if self.cache.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key) {
+            return reply(status(StatusCode::NOT_FOUND, "no thumbnail"));
+        }
+        let cache = Arc::clone(&self.cache);
+        self.pool.push(Make { cache, photo: inside.canonical.clone(), file, key, reply });
+    }
+
+    /// Deletes the thumbnails of every root but `roots` (and anything else in the cache).
+    pub fn prune(&self, roots: &[PathBuf]) {
+        let keep: HashSet<String> = roots.iter().map(|root| root_key(root)).collect();
+        let Ok(entries) = std::fs::read_dir(&self.cache.dir) else { return };
+        for entry in entries.flatten() {
+            if entry.file_name().to_str().is_some_and(|name| keep.contains(name)) {
+                continue;
+            }
+            let path = entry.path();
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+    }
+}
+
+impl Cache {
+    /// Where the thumbnail with `key` of a photo under `root` is kept.
+    fn file(&self, root: &Path, key: &blake3::Hash) -> PathBuf {
+        let hex = key.to_hex();
+        self.dir.join(root_key(root)).join(&hex[..2]).join(format!("{hex}.jpg"))
+    }
+
+    fn remember_failure(&self, key: blake3::Hash) {
+        let mut failed = self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed.len() >= MAX_FAILED {
+            failed.clear();
+        }
+        failed.insert(key);
+    }
+}
+
+/// A thumbnail to make.
+struct Make {
+    cache: Arc<Cache>,
+    photo: PathBuf,
+    file: PathBuf,
+    key: blake3::Hash,
+    reply: Reply,
+}
+
+impl Job for Make {
+    fn run(self) {
+        match thumbnail(&self.photo) {
+            Ok(jpeg) => {
+                store(&self.file, &jpeg);
+                (self.reply)(jpeg_response(jpeg));
+            }
+            Err(err) => {
+                self.cache.remember_failure(self.key);
+                (self.reply)(status(StatusCode::NOT_FOUND, &err));
+            }
+        }
+    }
+
+    fn drop_unrun(self) {
+        let mut response =
+            status(StatusCode::SERVICE_UNAVAILABLE, "dropped: ask again if it is still wanted");
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        (self.reply)(response);
+    }
+}
+
+/// The photo a `thumb://localhost/<percent-encoded absolute path>` URL names, decoded to its
+/// exact bytes.
 pub fn path_of(uri_path: &str) -> Option<PathBuf> {
-    let encoded = uri_path.strip_prefix('/')?;
-    let decoded = percent_decode_str(encoded).decode_utf8().ok()?;
-    let path = PathBuf::from(decoded.as_ref());
+    let bytes: Vec<u8> = percent_decode_str(uri_path.strip_prefix('/')?).collect();
+    if bytes.contains(&0) {
+        return None;
+    }
+    let path = paths::from_bytes(bytes);
     path.is_absolute().then_some(path)
 }
 
-/// Answers one request: the cached thumbnail, made first when missing.
-pub fn respond(backend: &Arc<Backend>, uri_path: &str) -> Response<Vec<u8>> {
-    let Some(path) = path_of(uri_path) else { return status(StatusCode::BAD_REQUEST, "not a photo path") };
-    match backend.inside_root(&path) {
-        Ok(true) => {}
-        _ => return status(StatusCode::FORBIDDEN, "not inside a photo folder"),
-    }
-    match thumbnail(&backend.library().data_dir().join("thumbs"), &path) {
-        Ok(jpeg) => Response::builder()
-            .header(header::CONTENT_TYPE, "image/jpeg")
-            .header(header::CACHE_CONTROL, "max-age=31536000, immutable")
-            .body(jpeg)
-            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "response")),
-        Err(err) => status(StatusCode::NOT_FOUND, &err),
-    }
+/// The cache folder of one root's thumbnails.
+fn root_key(root: &Path) -> String {
+    blake3::hash(paths::bytes(root)).to_hex()[..32].to_owned()
 }
 
-fn status(code: StatusCode, text: &str) -> Response<Vec<u8>> {
-    let mut response = Response::new(text.as_bytes().to_vec());
-    *response.status_mut() = code;
-    response
+/// A photo's thumbnail key: its path's bytes, size and mtime, so a changed file is made anew.
+fn photo_key(photo: &Path, size: u64, mtime_nanos: u128) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update(paths::bytes(photo))
+        .update(&[0])
+        .update(&size.to_le_bytes())
+        .update(&mtime_nanos.to_le_bytes());
+    hasher.finalize()
 }
 
-/// The thumbnail of `photo`, from `cache` when its size and mtime match a cached one.
-pub fn thumbnail(cache: &Path, photo: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(photo).map_err(|e| format!("{}: {e}", photo.display()))?;
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
-    let key = blake3::hash(format!("{}\0{}\0{}", photo.display(), meta.len(), mtime.as_nanos()).as_bytes());
-    let hex = key.to_hex();
-    let file = cache.join(&hex[..2]).join(format!("{hex}.jpg"));
-    if let Ok(jpeg) = std::fs::read(&file) {
-        return Ok(jpeg);
-    }
-    let image = photofind_core::photo::decode(photo).map_err(|e| e.to_string())?;
+/// Makes the thumbnail of `photo`: read (a regular file, capped), decoded no larger than
+/// needed (a JPEG at a DCT scale keeping its shorter side at least [`SIZE`]), resized so its
+/// longer side is [`SIZE`] and encoded as JPEG.
+pub fn thumbnail(photo: &Path) -> Result<Vec<u8>, String> {
+    let bytes =
+        access::read_regular(photo, access::MAX_READ).map_err(|e| format!("{}: {e}", photo.display()))?;
+    let image =
+        photofind_core::photo::decode_for_model(photo, &bytes, SIZE / 2).map_err(|e| e.to_string())?.image;
     let (w, h) = image.dimensions();
     let scale = f64::from(SIZE) / f64::from(w.max(h));
     let small = if scale < 1.0 {
@@ -69,41 +184,168 @@ pub fn thumbnail(cache: &Path, photo: &Path) -> Result<Vec<u8>, String> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY)
         .encode_image(&small)
         .map_err(|e| format!("cannot encode the thumbnail of {}: {e}", photo.display()))?;
-    store(&file, &jpeg);
     Ok(jpeg)
 }
 
-/// Writes a cache file atomically; a failure only costs a regeneration next time.
+fn jpeg_response(jpeg: Vec<u8>) -> Response<Vec<u8>> {
+    let mut response = Response::new(jpeg);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/jpeg"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("max-age=31536000, immutable"));
+    response
+}
+
+/// A plain-text answer with `code`.
+pub fn status(code: StatusCode, text: &str) -> Response<Vec<u8>> {
+    let mut response = Response::new(text.as_bytes().to_vec());
+    *response.status_mut() = code;
+    response
+}
+
+/// Creates `dir` and the folders above it as the user's only (0700); an existing cache made
+/// before is closed up too. Thumbnails show what the user's photos contain.
+fn private_dir(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    #[cfg(not(unix))]
+    let _ = std::fs::create_dir_all(dir);
+}
+
+/// Writes a cache file atomically; a failure only costs a remake next time.
 fn store(file: &Path, bytes: &[u8]) {
     let Some(dir) = file.parent() else { return };
+    private_dir(dir);
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
+    if std::fs::write(&tmp, bytes).is_ok() {
         let _ = std::fs::rename(&tmp, file);
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::mpsc;
+
+    fn encode(path: &Path) -> String {
+        let encoded =
+            percent_encoding::percent_encode(paths::bytes(path), percent_encoding::NON_ALPHANUMERIC);
+        format!("/{encoded}")
+    }
+
+    /// Serves `photo` (inside `root`) and waits for the answer.
+    fn fetch(thumbs: &Thumbs, root: &Path, photo: &Path) -> Response<Vec<u8>> {
+        let inside = access::root_of(photo, &[root.to_owned()]).expect("inside the root");
+        let (tx, rx) = mpsc::channel();
+        thumbs.serve(photo, &inside, Box::new(move |response| drop(tx.send(response))));
+        rx.recv_timeout(Duration::from_secs(30)).expect("answered")
+    }
+
+    fn library() -> (tempfile::TempDir, PathBuf, Thumbs) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("photos");
+        std::fs::create_dir_all(&root).expect("root");
+        let thumbs = Thumbs::new(dir.path().join("data/thumbs"));
+        (dir, root, thumbs)
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+    }
+
     #[test]
-    fn urls_name_absolute_paths_only() {
+    fn urls_name_absolute_paths_byte_for_byte() {
         assert_eq!(path_of("/%2Fhome%2Fme%2Fa%20b.jpg"), Some(PathBuf::from("/home/me/a b.jpg")));
+        assert_eq!(
+            path_of("/%2Fp%2Fbad%FFname.jpg"),
+            Some(paths::from_bytes(b"/p/bad\xffname.jpg".to_vec()))
+        );
+        assert_eq!(path_of("/%2Fp%2Fnul%00.jpg"), None);
         assert_eq!(path_of("/relative.jpg"), None);
         assert_eq!(path_of("no-slash"), None);
     }
 
     #[test]
-    fn a_thumbnail_is_small_and_cached() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let photo = dir.path().join("big.png");
+    fn a_thumbnail_is_small_cached_and_private() {
+        let (_dir, root, thumbs) = library();
+        let photo = root.join("big.png");
         image::RgbImage::from_pixel(1200, 600, image::Rgb([200, 30, 30])).save(&photo).expect("writes");
-        let cache = dir.path().join("thumbs");
-        let jpeg = thumbnail(&cache, &photo).expect("thumbnail");
-        let small = image::load_from_memory(&jpeg).expect("a JPEG");
+        let response = fetch(&thumbs, &root, &photo);
+        assert_eq!(response.status(), StatusCode::OK);
+        let small = image::load_from_memory(response.body()).expect("a JPEG");
         assert_eq!((small.width(), small.height()), (320, 160));
-        std::fs::remove_file(&photo).expect("removes");
-        // Gone photo: the cache is keyed by its metadata, so it cannot be served stale.
-        assert!(thumbnail(&cache, &photo).is_err());
+        let root_dir = thumbs.cache.dir.join(root_key(&root));
+        for dir in [&thumbs.cache.dir, &root_dir] {
+            assert_eq!(mode(dir), 0o700, "{}", dir.display());
+        }
+        // The second answer is the cached file, whatever it holds.
+        let prefix =
+            std::fs::read_dir(&root_dir).expect("key prefixes").flatten().next().expect("one").path();
+        let cached = std::fs::read_dir(&prefix).expect("thumbnails").flatten().next().expect("one").path();
+        std::fs::write(&cached, b"from the cache").expect("overwrites");
+        assert_eq!(fetch(&thumbs, &root, &photo).body(), b"from the cache");
+    }
+
+    #[test]
+    fn a_large_jpeg_becomes_a_thumbnail_of_the_right_shape() {
+        let (_dir, root, thumbs) = library();
+        let photo = root.join("camera.jpg");
+        image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 90]))
+            .save(&photo)
+            .expect("writes");
+        let response = fetch(&thumbs, &root, &photo);
+        let small = image::load_from_memory(response.body()).expect("a JPEG");
+        assert_eq!((small.width(), small.height()), (320, 240));
+    }
+
+    #[test]
+    fn a_photo_whose_name_is_not_utf8_gets_its_thumbnail() {
+        let (_dir, root, thumbs) = library();
+        let mut name = paths::bytes(&root).to_vec();
+        name.extend_from_slice(b"/caf\xe9.png");
+        let photo = paths::from_bytes(name);
+        image::RgbImage::from_pixel(64, 48, image::Rgb([10, 200, 30])).save(&photo).expect("writes");
+        let requested = path_of(&encode(&photo)).expect("decodes");
+        assert_eq!(paths::bytes(&requested), paths::bytes(&photo));
+        assert_eq!(fetch(&thumbs, &root, &requested).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn a_photo_replaced_by_a_fifo_is_refused_at_once() {
+        let (_dir, root, thumbs) = library();
+        let photo = root.join("was-a-photo.jpg");
+        assert!(std::process::Command::new("mkfifo").arg(&photo).status().expect("mkfifo").success());
+        assert_eq!(fetch(&thumbs, &root, &photo).status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_broken_photo_is_not_decoded_twice() {
+        let (_dir, root, thumbs) = library();
+        let photo = root.join("broken.jpg");
+        std::fs::write(&photo, b"\xff\xd8\xff not really").expect("writes");
+        assert_eq!(fetch(&thumbs, &root, &photo).status(), StatusCode::NOT_FOUND);
+        let key = thumbs.cache.failed.lock().expect("lock").iter().next().copied();
+        assert!(key.is_some(), "the failure is remembered");
+    }
+
+    #[test]
+    fn removing_a_root_prunes_its_thumbnails_only() {
+        let (dir, root, thumbs) = library();
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&other).expect("other root");
+        for (folder, name) in [(&root, "a.png"), (&other, "b.png")] {
+            image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3])).save(folder.join(name)).expect("writes");
+            assert_eq!(fetch(&thumbs, folder, &folder.join(name)).status(), StatusCode::OK);
+        }
+        std::fs::create_dir_all(thumbs.cache.dir.join("ab")).expect("an old-layout folder");
+        thumbs.prune(std::slice::from_ref(&other));
+        let left: Vec<_> =
+            std::fs::read_dir(&thumbs.cache.dir).expect("cache").flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, [std::ffi::OsString::from(root_key(&other))]);
     }
 }
