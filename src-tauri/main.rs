@@ -7,9 +7,11 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod access;
 mod backend;
 mod commands;
 mod error;
+mod service;
 mod thumbs;
 
 use std::sync::Arc;
@@ -26,16 +28,23 @@ fn main() {
         }
     };
     let for_thumbs = Arc::clone(&backend);
+    let context = tauri::generate_context!();
+    // Opening files goes through `tauri_plugin_opener`'s functions from Rust, after the
+    // checks in `access`; its plugin (commands for the page, and a script that opens clicked
+    // links) is not installed.
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_opener::init())
+        .plugin(navigation_guard(context.config().build.dev_url.as_ref()))
         .manage(Arc::clone(&backend))
         .register_asynchronous_uri_scheme_protocol("thumb", move |_ctx, request, responder| {
             let (backend, path) = (Arc::clone(&for_thumbs), request.uri().path().to_owned());
-            tauri::async_runtime::spawn_blocking(move || responder.respond(thumbs::respond(&backend, &path)));
+            let reply: thumbs::Reply = Box::new(move |response| responder.respond(response));
+            tauri::async_runtime::spawn_blocking(move || backend.thumbnail(&path, reply));
         })
         .setup(|app| {
-            app.state::<Arc<Backend>>().start_service(app.handle());
+            let backend = Arc::clone(app.state::<Arc<Backend>>().inner());
+            backend.start_service(app.handle());
+            std::thread::spawn(move || backend.prune_thumbnails());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -59,11 +68,25 @@ fn main() {
             commands::open_path,
             commands::reveal_path,
         ])
-        .build(tauri::generate_context!())
+        .build(context)
         .expect("photofind-desktop failed to start");
     app.run(move |_, event| {
         if let RunEvent::Exit = event {
             backend.stop_service();
         }
     });
+}
+
+/// Keeps every webview on the app's own pages (see [`access::may_navigate`]).
+fn navigation_guard<R: tauri::Runtime>(dev_url: Option<&tauri::Url>) -> tauri::plugin::TauriPlugin<R> {
+    let origins = access::app_origins(dev_url.filter(|_| tauri::is_dev()));
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(move |_, url| {
+            let allowed = access::may_navigate(url, &origins);
+            if !allowed {
+                eprintln!("photofind: refused to navigate the window to {url}");
+            }
+            allowed
+        })
+        .build()
 }
