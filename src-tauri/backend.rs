@@ -1,61 +1,25 @@
 //! The app's state: the library (shared with the CLI through the data dir), the model, the
-//! background indexing and watching service, and what the page is told about them.
+//! background indexing and watching service, the thumbnail cache, and what the page is told.
 //!
 //! Long work never runs in a command: the service has its own thread from launch (or from the
-//! moment a first-run download installs the model); its events update [`IndexStatus`] and a
-//! ticker sends the page at most a few `index-status` / `library-changed` events a second.
+//! moment a first-run download installs the model), see [`crate::service`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
 
 use photofind_clip::Clip;
-use photofind_core::service::{RootState, ServiceState, WriterLock};
-use photofind_core::{Embedder, Library, index, watch};
+use photofind_core::service::{RootState, ServiceState};
+use photofind_core::{Embedder, Library};
 use photofind_models::{Manifest, Models};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
+use crate::access::{self, Inside};
 use crate::error::{CommandError, CommandResult};
-
-/// How often the page hears about progress, at most.
-const TICK: Duration = Duration::from_millis(300);
-
-/// Where indexing stands, as the page's `IndexStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct IndexStatus {
-    /// `idle`, `scanning`, `indexing` or `paused`.
-    pub state: &'static str,
-    /// Files finished in the current run.
-    pub done: u64,
-    /// Files the current run has to do (grows while scanning).
-    pub total: u64,
-    /// Files per second.
-    pub per_second: f64,
-    /// Seconds left, when known.
-    pub eta_seconds: Option<f64>,
-    /// Files that failed, in the current run.
-    pub failed: u64,
-    /// Photos embedded in the current run.
-    pub embedded: u64,
-    /// The file most recently finished.
-    pub current: Option<PathBuf>,
-    /// A model switch under way: the next model's index fills while search keeps the current one.
-    pub switching: Option<Switching>,
-}
-
-/// A model switch, as the page's `Switching`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Switching {
-    /// The model being switched to.
-    pub model: String,
-    /// Photos it has embedded.
-    pub vectors: u64,
-    /// Photos in the library.
-    pub photos: u64,
-}
+use crate::service::{self, IndexStatus, PageFeed, Service};
+use crate::thumbs::Thumbs;
 
 /// The model, as the page's `ModelInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,16 +43,14 @@ pub struct Backend {
     library: Arc<Library>,
     /// The model searches use; replaced when a model switch completes.
     clip: Arc<RwLock<Option<Arc<Clip>>>>,
-    control: Mutex<Option<watch::Control>>,
-    status: Arc<Mutex<IndexStatus>>,
+    service: Mutex<Option<service::Handle>>,
+    feed: Arc<PageFeed>,
+    thumbs: Thumbs,
     downloading: AtomicBool,
     model_message: Mutex<Option<String>>,
     staged: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     next_token: AtomicU64,
     dropped: Mutex<HashSet<PathBuf>>,
-    changed: Arc<AtomicBool>,
-    status_changed: Arc<AtomicBool>,
-    writer: Mutex<Option<WriterLock>>,
 }
 
 /// The app's data dir: `PHOTOFIND_DATA_DIR`, else the platform default (the CLI's too).
@@ -111,16 +73,14 @@ impl Backend {
         let backend = Self {
             library,
             clip: Arc::new(RwLock::new(None)),
-            control: Mutex::new(None),
-            status: Arc::new(Mutex::new(IndexStatus { state: "idle", ..IndexStatus::default() })),
+            service: Mutex::new(None),
+            feed: Arc::new(PageFeed::new()),
+            thumbs: Thumbs::new(data_dir.join("thumbs")),
             downloading: AtomicBool::new(false),
             model_message: Mutex::new(None),
             staged: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
             dropped: Mutex::new(HashSet::new()),
-            changed: Arc::new(AtomicBool::new(false)),
-            status_changed: Arc::new(AtomicBool::new(false)),
-            writer: Mutex::new(None),
         };
         if let Some(dir) = backend.model_dir()
             && let Err(err) = backend.load_model(&dir)
@@ -164,15 +124,6 @@ impl Backend {
         self.loaded().ok_or_else(|| CommandError::new("no_model", self.missing_message()))
     }
 
-    /// The model a switch is under way to (`photofind model use`), unless `PHOTOFIND_MODEL`
-    /// pins the model.
-    fn next_model_dir(&self) -> Option<PathBuf> {
-        if std::env::var_os("PHOTOFIND_MODEL").is_some() {
-            return None;
-        }
-        self.models().pending_switch().ok()?.map(|(_, dir)| dir)
-    }
-
     fn manifest(&self) -> Option<Manifest> {
         Manifest::find_builtin(&self.models().current().ok()?)
     }
@@ -186,73 +137,81 @@ impl Backend {
 
     /// Starts the service when there is a model and no other process indexes this library.
     pub fn start_service(&self, app: &AppHandle) {
-        let Some(clip) = self.loaded() else { return };
-        let mut control = lock(&self.control);
-        if control.is_some() {
+        if self.loaded().is_none() {
             return;
         }
-        match self.library.lock_writer("photofind desktop app") {
-            Ok(writer) => *lock(&self.writer) = Some(writer),
+        let mut running = lock(&self.service);
+        if running.is_some() {
+            return;
+        }
+        let writer = match self.library.lock_writer(service::WRITER) {
+            Ok(writer) => writer,
             Err(err) => {
                 // `photofind watch` runs: it keeps the index up to date; searches still work.
-                *lock(&self.status) = IndexStatus { state: "idle", ..IndexStatus::default() };
                 eprintln!("photofind: not indexing here: {err}");
                 return;
             }
-        }
-        let (handle, commands) = watch::control();
-        *control = Some(handle);
+        };
         let service = Service {
             library: self.library.clone(),
             models: self.models(),
             searching: self.clip.clone(),
-            status: self.status.clone(),
-            changed: self.changed.clone(),
-            status_changed: self.status_changed.clone(),
+            feed: self.feed.clone(),
         };
-        let next = self.next_model_dir();
-        std::thread::spawn(move || {
-            if let Err(err) = service.run(clip, next, &commands) {
-                eprintln!("photofind: the indexing service stopped: {err}");
-            }
-        });
-        let (app, status, changed, status_changed) =
-            (app.clone(), self.status.clone(), self.changed.clone(), self.status_changed.clone());
-        std::thread::spawn(move || ticker(&app, &status, &changed, &status_changed));
+        *running = Some(service.start(writer, app));
     }
 
     /// Stops the service after its current batch commits.
     pub fn stop_service(&self) {
-        if let Some(control) = lock(&self.control).as_ref() {
-            control.stop();
+        if let Some(service) = lock(&self.service).as_ref() {
+            service.stop();
         }
     }
 
-    /// Where indexing stands.
+    /// Where indexing stands, with the count of recorded failures as the index has it now.
     pub fn index_status(&self) -> IndexStatus {
-        lock(&self.status).clone()
+        let failures = self.library.failures(0, 0).map(|page| page.total);
+        let mut status = self.feed.status();
+        if let Ok(failures) = failures {
+            status.failures = failures;
+        }
+        status.clone()
     }
 
     /// Pauses or resumes the service.
     pub fn set_paused(&self, paused: bool) {
-        let control = lock(&self.control);
-        let Some(control) = control.as_ref() else { return };
-        if paused {
-            control.pause();
-            lock(&self.status).state = "paused";
-        } else {
-            control.resume();
-            lock(&self.status).state = "scanning";
+        let service = lock(&self.service);
+        let Some(service) = service.as_ref() else { return };
+        service.set_paused(paused);
+        let mut status = self.feed.status();
+        if status.state != "error" {
+            status.state = if paused { "paused" } else { "scanning" };
         }
-        self.status_changed.store(true, Ordering::Relaxed);
+        drop(status);
+        self.feed.status_changed();
     }
 
     /// Tells the service the roots changed, and the page that the library did.
     pub fn roots_changed(&self) {
-        if let Some(control) = lock(&self.control).as_ref() {
-            control.roots_changed();
+        if let Some(service) = lock(&self.service).as_ref() {
+            service.roots_changed();
         }
-        self.changed.store(true, Ordering::Relaxed);
+        self.feed.library_changed();
+    }
+
+    /// Forgets a root and the photos only it held, and deletes their thumbnails.
+    pub fn remove_root(&self, path: &Path) -> CommandResult<usize> {
+        let removed = self.library.remove_root(path)?;
+        self.roots_changed();
+        self.prune_thumbnails();
+        Ok(removed)
+    }
+
+    /// Deletes cached thumbnails of folders no longer in the library (also ones the CLI removed).
+    pub fn prune_thumbnails(&self) {
+        if let Ok(roots) = self.library.roots() {
+            self.thumbs.prune(&roots);
+        }
     }
 
     /// Keeps image bytes for a search; returns their token.
@@ -279,20 +238,36 @@ impl Backend {
         lock(&self.dropped).extend(paths.iter().cloned());
     }
 
-    /// Whether a path may be read for the page: inside a root, or dropped by the user.
-    pub fn readable(&self, path: &Path) -> CommandResult<bool> {
+    /// What may be read for the page at `path`: a file the user dropped on the window as it
+    /// is, else its canonical path when that lies inside a root.
+    pub fn readable(&self, path: &Path) -> CommandResult<Option<PathBuf>> {
         if lock(&self.dropped).contains(path) {
-            return Ok(true);
+            return Ok(Some(path.to_owned()));
         }
-        self.inside_root(path)
+        Ok(self.root_of(path)?.map(|inside| inside.canonical))
     }
 
-    /// Whether `path` lies inside one of the library's roots.
-    pub fn inside_root(&self, path: &Path) -> CommandResult<bool> {
+    /// The root holding `path`, comparing canonical paths (see [`access::root_of`]).
+    pub fn root_of(&self, path: &Path) -> CommandResult<Option<Inside>> {
+        Ok(access::root_of(path, &self.library.roots()?))
+    }
+
+    /// What `open_path` and `reveal_path` may hand to the desktop (see [`access::openable`]).
+    pub fn openable(&self, path: &Path) -> CommandResult<PathBuf> {
         let roots = self.library.roots()?;
-        Ok(path.is_absolute()
-            && !path.components().any(|c| c == std::path::Component::ParentDir)
-            && roots.iter().any(|root| path.starts_with(root)))
+        access::openable(path, &roots, |path| Ok(self.library.holds(path)?))
+    }
+
+    /// Answers a `thumb:` request (see [`crate::thumbs`]); blocks on the file system.
+    pub fn thumbnail(&self, uri_path: &str, reply: crate::thumbs::Reply) {
+        use tauri::http::StatusCode;
+        let Some(path) = crate::thumbs::path_of(uri_path) else {
+            return reply(crate::thumbs::status(StatusCode::BAD_REQUEST, "not a photo path"));
+        };
+        match self.root_of(&path) {
+            Ok(Some(inside)) => self.thumbs.serve(&path, &inside, reply),
+            _ => reply(crate::thumbs::status(StatusCode::FORBIDDEN, "not inside a photo folder")),
+        }
     }
 
     /// The model as the page shows it.
@@ -372,63 +347,17 @@ impl Backend {
     }
 }
 
-fn load_clip(dir: &Path) -> CommandResult<Clip> {
+/// Loads the CLIP model in `dir`.
+pub fn load_clip(dir: &Path) -> CommandResult<Clip> {
     Clip::load(dir)
         .map_err(|e| CommandError::new("model", format!("cannot load the model in {}: {e}", dir.display())))
-}
-
-/// What the service thread holds.
-struct Service {
-    library: Arc<Library>,
-    models: Models,
-    searching: Arc<RwLock<Option<Arc<Clip>>>>,
-    status: Arc<Mutex<IndexStatus>>,
-    changed: Arc<AtomicBool>,
-    status_changed: Arc<AtomicBool>,
-}
-
-impl Service {
-    /// Watches with `clip` (filling `next`'s index too, when a switch is under way) until
-    /// stopped; when the next model covers the library, searches switch to it and the service
-    /// goes on with it.
-    fn run(
-        &self,
-        mut clip: Arc<Clip>,
-        next: Option<PathBuf>,
-        commands: &watch::Commands,
-    ) -> Result<(), String> {
-        let mut next = match next {
-            Some(dir) => Some(Arc::new(load_clip(&dir).map_err(|e| e.message)?)),
-            None => None,
-        };
-        let options = watch::Options::default();
-        loop {
-            let mut on_event = |event: watch::Event| {
-                note_event(&event, &self.status, &self.changed);
-                self.status_changed.store(true, Ordering::Relaxed);
-            };
-            let next_model = next.as_deref().map(|n| n as &dyn Embedder);
-            match self.library.watch(clip.as_ref(), next_model, &options, commands, &mut on_event) {
-                Ok(watch::Ended::Stopped) => return Ok(()),
-                Ok(watch::Ended::Covered { model }) => {
-                    self.models.finish_switch(&model).map_err(|e| e.to_string())?;
-                    clip = next.take().ok_or("the next model vanished")?;
-                    *self.searching.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(clip.clone());
-                    lock(&self.status).switching = None;
-                    self.status_changed.store(true, Ordering::Relaxed);
-                    self.changed.store(true, Ordering::Relaxed);
-                }
-                Err(err) => return Err(err.to_string()),
-            }
-        }
-    }
 }
 
 /// A folder, as the page's `RootInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RootInfo {
-    /// The folder.
+    /// The folder, as the library stores it (the page sends it back to remove it).
+    #[serde(with = "photofind_core::paths::serde")]
     pub path: PathBuf,
     /// Photos with a file in it.
     pub photos: u64,
@@ -441,44 +370,5 @@ fn root_state(state: RootState) -> &'static str {
         RootState::Offline => "offline",
         RootState::Scanning => "scanning",
         RootState::Watching | RootState::Polling | RootState::Idle => "watching",
-    }
-}
-
-/// Folds a service event into the status the page reads.
-fn note_event(event: &watch::Event, status: &Mutex<IndexStatus>, changed: &AtomicBool) {
-    let mut status = lock(status);
-    match event {
-        watch::Event::Index(index::Event::Progress(p)) => {
-            if status.state != "paused" {
-                status.state = if p.scanning { "scanning" } else { "indexing" };
-            }
-            status.done = p.done;
-            status.total = p.total;
-            status.per_second = p.per_second;
-            status.eta_seconds = p.eta_seconds;
-            status.failed = p.failed;
-            status.embedded = p.embedded;
-            status.current = p.current.clone();
-        }
-        watch::Event::Index(index::Event::Committed { .. } | index::Event::Removed { .. })
-        | watch::Event::Root(_) => changed.store(true, Ordering::Relaxed),
-        watch::Event::Idle if status.state != "paused" => status.state = "idle",
-        watch::Event::Switching { model, vectors, photos } => {
-            status.switching = Some(Switching { model: model.clone(), vectors: *vectors, photos: *photos });
-        }
-        _ => {}
-    }
-}
-
-/// Sends the page the status and the library's changes, at most every [`TICK`].
-fn ticker(app: &AppHandle, status: &Mutex<IndexStatus>, changed: &AtomicBool, status_changed: &AtomicBool) {
-    loop {
-        std::thread::sleep(TICK);
-        if status_changed.swap(false, Ordering::Relaxed) {
-            let _ = app.emit("index-status", lock(status).clone());
-        }
-        if changed.swap(false, Ordering::Relaxed) {
-            let _ = app.emit("library-changed", ());
-        }
     }
 }

@@ -6,15 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use photofind_core::paths::JsonPath;
 use photofind_core::search::{Query, Results, Term};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
-use tauri_plugin_opener::OpenerExt;
 
-use crate::backend::{Backend, IndexStatus, ModelInfo, RootInfo};
+use crate::access;
+use crate::backend::{Backend, ModelInfo, RootInfo};
 use crate::error::{CommandError, CommandResult};
+use crate::service::IndexStatus;
 
 /// What the page shows about the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,7 +45,8 @@ pub fn app_info(app: AppHandle) -> AppInfo {
 pub enum ImageRef {
     /// A file.
     Path {
-        /// Its absolute path.
+        /// Its absolute path, in either of its JSON forms.
+        #[serde(with = "photofind_core::paths::serde")]
         path: PathBuf,
     },
     /// Bytes handed over by `stage_image`.
@@ -71,8 +74,11 @@ type Shared<'a> = State<'a, Arc<Backend>>;
 pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResult<Results> {
     let backend = Arc::clone(&backend);
     let clip = backend.clip()?;
-    let query = query(&backend, request)?;
-    blocking(move || Ok(backend.library().search(clip.as_ref(), &query)?)).await
+    blocking(move || {
+        let query = query(&backend, request)?;
+        Ok(backend.library().search(clip.as_ref(), &query)?)
+    })
+    .await
 }
 
 fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
@@ -82,7 +88,14 @@ fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
     }
     for image in request.images {
         positive.push(match image {
-            ImageRef::Path { path } => Term::Image(readable(backend, &path)?),
+            ImageRef::Path { path } => {
+                // Read here, as the thumbnails are: a regular file only, capped, never waiting.
+                let file = readable(backend, &path)?;
+                let bytes = access::read_regular(&file, access::MAX_READ).map_err(|e| {
+                    CommandError::new("search", format!("cannot read {}: {e}", path.display()))
+                })?;
+                Term::ImageBytes { name: path.display().to_string(), bytes: Arc::new(bytes) }
+            }
             ImageRef::Bytes { token } => {
                 Term::ImageBytes { name: "the picked image".into(), bytes: backend.staged(&token)? }
             }
@@ -135,14 +148,9 @@ pub async fn add_root_dialog(app: AppHandle, backend: Shared<'_>) -> CommandResu
 
 /// Forgets a folder and the photos only it held (the files stay on disk).
 #[tauri::command]
-pub async fn remove_root(backend: Shared<'_>, path: PathBuf) -> CommandResult<usize> {
+pub async fn remove_root(backend: Shared<'_>, path: JsonPath) -> CommandResult<usize> {
     let backend = Arc::clone(&backend);
-    blocking(move || {
-        let removed = backend.library().remove_root(&path)?;
-        backend.roots_changed();
-        Ok(removed)
-    })
-    .await
+    blocking(move || backend.remove_root(&path.0)).await
 }
 
 /// Where indexing stands.
@@ -167,18 +175,34 @@ pub fn resume_indexing(backend: Shared<'_>) {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureInfo {
     /// The file.
+    #[serde(with = "photofind_core::paths::serde")]
     pub path: PathBuf,
     /// Why.
     pub reason: String,
 }
 
-/// The files that could not be indexed, with their reasons.
+/// A page of failures, as the page's `FailurePage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailurePage {
+    /// Failures the index holds in all.
+    pub total: u64,
+    /// This page's, in path order.
+    pub failures: Vec<FailureInfo>,
+}
+
+/// The most failures one call returns.
+pub const MAX_FAILURE_PAGE: usize = 500;
+
+/// `limit` files that could not be indexed, from the `offset`-th on (in path order), with the
+/// total: a library of a million broken files is paged, never sent whole.
 #[tauri::command]
-pub async fn failures(backend: Shared<'_>) -> CommandResult<Vec<FailureInfo>> {
+pub async fn failures(backend: Shared<'_>, offset: u64, limit: usize) -> CommandResult<FailurePage> {
     let backend = Arc::clone(&backend);
     blocking(move || {
-        let failures = backend.library().store().failures()?;
-        Ok(failures.into_iter().map(|f| FailureInfo { path: f.path, reason: f.reason }).collect())
+        let page = backend.library().failures(offset, limit.clamp(1, MAX_FAILURE_PAGE))?;
+        let failures =
+            page.failures.into_iter().map(|f| FailureInfo { path: f.path, reason: f.reason }).collect();
+        Ok(FailurePage { total: page.total, failures })
     })
     .await
 }
@@ -195,30 +219,33 @@ pub fn download_model(app: AppHandle, backend: Shared<'_>) -> CommandResult<()> 
     backend.download_model(&app)
 }
 
-/// Opens an indexed photo in the default viewer.
+/// Opens an indexed photo in the default viewer: only a photo the index holds, by its
+/// canonical path inside a root, with an image extension (see [`access::openable`]).
 #[tauri::command]
-pub fn open_path(app: AppHandle, backend: Shared<'_>, path: PathBuf) -> CommandResult<()> {
-    let path = inside_root(&backend, &path)?;
-    app.opener()
-        .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| CommandError::new("io", format!("cannot open {}: {e}", path.display())))
+pub async fn open_path(backend: Shared<'_>, path: JsonPath) -> CommandResult<()> {
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let file = backend.openable(&path.0)?;
+        tauri_plugin_opener::open_path(&file, None::<&str>)
+            .map_err(|e| CommandError::new("io", format!("cannot open {}: {e}", path.0.display())))
+    })
+    .await
 }
 
-/// Shows an indexed photo in the file manager.
+/// Shows an indexed photo in the file manager, under the same rules as [`open_path`].
 #[tauri::command]
-pub fn reveal_path(app: AppHandle, backend: Shared<'_>, path: PathBuf) -> CommandResult<()> {
-    let path = inside_root(&backend, &path)?;
-    app.opener()
-        .reveal_item_in_dir(&path)
-        .map_err(|e| CommandError::new("io", format!("cannot show {}: {e}", path.display())))
-}
-
-fn inside_root(backend: &Backend, path: &Path) -> CommandResult<PathBuf> {
-    if backend.inside_root(path)? { Ok(path.to_owned()) } else { Err(not_allowed(path)) }
+pub async fn reveal_path(backend: Shared<'_>, path: JsonPath) -> CommandResult<()> {
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let file = backend.openable(&path.0)?;
+        tauri_plugin_opener::reveal_item_in_dir(&file)
+            .map_err(|e| CommandError::new("io", format!("cannot show {}: {e}", path.0.display())))
+    })
+    .await
 }
 
 fn readable(backend: &Backend, path: &Path) -> CommandResult<PathBuf> {
-    if backend.readable(path)? { Ok(path.to_owned()) } else { Err(not_allowed(path)) }
+    backend.readable(path)?.ok_or_else(|| not_allowed(path))
 }
 
 fn not_allowed(path: &Path) -> CommandError {
@@ -260,6 +287,43 @@ mod tests {
         assert_eq!(
             request.images,
             vec![ImageRef::Path { path: "/p/a.jpg".into() }, ImageRef::Bytes { token: "img-1".into() }]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_path_that_is_not_utf8_comes_back_byte_for_byte() {
+        let path = photofind_core::paths::from_bytes(b"/p/caf\xe9.jpg".to_vec());
+        let failure = FailureInfo { path: path.clone(), reason: "empty file".into() };
+        let sent =
+            serde_json::to_value(FailurePage { total: 1, failures: vec![failure] }).expect("serializes");
+        let shown = &sent["failures"][0]["path"];
+        assert_eq!(shown["lossy"], "/p/caf\u{fffd}.jpg");
+        // The page sends back exactly what it was given.
+        let request =
+            serde_json::json!({ "text": "", "images": [{ "kind": "path", "path": shown }], "limit": 1 });
+        let request: SearchRequest = serde_json::from_value(request).expect("parses");
+        assert_eq!(request.images, [ImageRef::Path { path: path.clone() }]);
+        let removed: JsonPath = serde_json::from_value(shown.clone()).expect("parses");
+        assert_eq!(removed.0, path);
+    }
+
+    #[test]
+    fn the_page_may_only_call_the_apps_commands_and_listen() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("capabilities/default.json")).expect("capability JSON");
+        let granted: Vec<&str> =
+            capability["permissions"].as_array().expect("a list").iter().filter_map(|p| p.as_str()).collect();
+        // Not `core:event:default`: that also lets the page emit events as if Rust had.
+        assert_eq!(
+            granted,
+            [
+                "allow-app-info",
+                "allow-library",
+                "allow-model",
+                "core:event:allow-listen",
+                "core:event:allow-unlisten"
+            ]
         );
     }
 }

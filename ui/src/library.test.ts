@@ -25,15 +25,14 @@ afterEach(cleanup);
 const USB = { path: "/media/ann/usb-stick/dcim", photos: 1, state: "offline" } as const;
 
 const INDEXING: IndexStatus = {
+  ...IDLE,
   state: "indexing",
   done: 250,
   total: 800,
   per_second: 12.5,
   eta_seconds: 44,
-  failed: 0,
   embedded: 250,
   current: "/home/ann/Pictures/holidays/img_0251.jpg",
-  switching: null,
 };
 
 test("the folder list shows each folder's photo count and state", async () => {
@@ -109,38 +108,6 @@ test("while indexing, an empty search box says the index is still being built", 
   expect(get(page, "start-state").textContent).toContain("250 of 800");
 });
 
-test("failed files are listed with their reasons", async () => {
-  const backend = fakeBackend()
-    .on("index_status", () => ({ ...INDEXING, failed: 2 }))
-    .on("failures", () => [
-      { path: "/photos/broken.jpg", reason: "not a JPEG: truncated file" },
-      { path: "/photos/empty.png", reason: "empty file" },
-    ]);
-  const page = await renderApp(backend);
-
-  await vi.waitFor(() => expect(allByTestId(page, "failure")).toHaveLength(2));
-  expect(get(page, "failed-count").textContent).toContain("2 files could not be indexed");
-  const [first] = allByTestId(page, "failure");
-  expect(first?.textContent).toContain("/photos/broken.jpg");
-  expect(first?.textContent).toContain("not a JPEG: truncated file");
-});
-
-test("the failure list is fetched again when the count of failures moves", async () => {
-  let failed = [{ path: "/photos/a.jpg", reason: "empty file" }];
-  const backend = fakeBackend()
-    .on("index_status", () => ({ ...INDEXING, failed: 1 }))
-    .on("failures", () => failed);
-  const page = await renderApp(backend);
-  await vi.waitFor(() => expect(allByTestId(page, "failure")).toHaveLength(1));
-
-  await rustEmits("index-status", { ...INDEXING, done: 300, failed: 1 });
-  expect(backend.argsOf("failures")).toHaveLength(1);
-
-  failed = [...failed, { path: "/photos/b.jpg", reason: "unsupported format" }];
-  await rustEmits("index-status", { ...INDEXING, done: 301, failed: 2 });
-  await vi.waitFor(() => expect(allByTestId(page, "failure")).toHaveLength(2));
-});
-
 test("Pause and Resume call Rust and the button follows the state it reports", async () => {
   let state: IndexStatus = INDEXING;
   const backend = fakeBackend()
@@ -185,7 +152,7 @@ test("an idle index has nothing to pause", async () => {
 
   expect(byTestId(page, "pause")).toBeNull();
   expect(byTestId(page, "resume")).toBeNull();
-  expect(get(page, "index-state").textContent).toContain("Up to date");
+  expect(get(page, "index-state").textContent).toContain("Up to date: 3 photos");
 });
 
 test("library-changed refreshes the folders and re-runs the current search", async () => {

@@ -1,14 +1,16 @@
 // What the app knows about the library besides search: watched folders, indexing progress and
 // failures, and the model. Loaded once, then kept current by the events Rust sends.
 import * as ipc from "../ipc";
-import type { FailureInfo, IndexStatus, ModelInfo, ModelProgress, RootInfo, Unsubscribe } from "../ipc";
+import type { IndexStatus, ModelInfo, ModelProgress, PathJson, RootInfo, Unsubscribe } from "../ipc";
 import type { Alerts } from "./alerts.svelte";
+import { Failures } from "./failures.svelte";
 
 export class Library {
   /** Null until the first answer: the page does not claim "no folders" before it knows. */
   roots = $state<RootInfo[] | null>(null);
   status = $state<IndexStatus | null>(null);
-  failures = $state<FailureInfo[]>([]);
+  /** Fetched only when the user opens the list; the count comes with `status`. */
+  readonly failures: Failures;
   model = $state<ModelInfo | null>(null);
   download = $state<ModelProgress | null>(null);
   /** Why starting the download failed; a failure after the start comes in `model.message`. */
@@ -18,6 +20,7 @@ export class Library {
 
   constructor(alerts: Alerts) {
     this.#alerts = alerts;
+    this.failures = new Failures(alerts);
   }
 
   get indexing(): boolean {
@@ -62,7 +65,7 @@ export class Library {
     });
   }
 
-  async removeRoot(path: string): Promise<void> {
+  async removeRoot(path: PathJson): Promise<void> {
     await this.#attempt("removing a folder", async () => {
       await ipc.removeRoot(path);
       await this.refreshRoots();
@@ -96,12 +99,8 @@ export class Library {
   }
 
   #setStatus(status: IndexStatus): void {
-    const failedBefore = this.status?.failed ?? 0;
     this.status = status;
-    // The list is fetched only when the count moves: status events come several times a second.
-    if (status.failed !== failedBefore) {
-      void this.#attempt("loading failed files", async () => (this.failures = await ipc.failures()));
-    }
+    if (status.failures === 0 && this.failures.shown) this.failures.hide();
   }
 
   #setModel(model: ModelInfo): void {
