@@ -74,6 +74,15 @@ describe("desktop app over a library", { timeout: 180_000 }, () => {
       what: `${expectedFirst} first`,
       timeoutMs: 20_000,
     });
+    // Every cell's thumbnail is made and served (none dropped for good).
+    await waitFor(
+      async () =>
+        (await app.execute(`
+          const images = [...document.querySelectorAll('[data-testid="result"] img')];
+          return images.length === 5 && images.every((img) => img.complete && img.naturalWidth > 0) || undefined;`)) ??
+        undefined,
+      { what: "the thumbnails to load", timeoutMs: 20_000 },
+    );
     await shoot("text-query");
   });
 
@@ -95,6 +104,29 @@ describe("desktop app over a library", { timeout: 180_000 }, () => {
       timeoutMs: 30_000,
     });
     await shoot("new-photo");
+  });
+
+  it("a photo whose name is not UTF-8 shows up with its thumbnail", async () => {
+    // "n\xe9buleuse.jpg": a Latin-1 name, as old archives have. The page shows it lossy.
+    const name = Buffer.concat([Buffer.from(`${photos}/n`), Buffer.from([0xe9]), Buffer.from("buleuse.jpg")]);
+    copyFileSync(join(FIXTURES, "photos", "hubble_deep_field.jpg"), name);
+    const [chip] = await app.findAll('[data-testid="image-chip"] button');
+    if (chip) await app.click(chip);
+    await app.type(await app.find('[data-testid="image-picker"]'), join(FIXTURES, "photos", "hubble_deep_field.jpg"));
+    const shown = `${photos}/n\uFFFDbuleuse.jpg`;
+    await waitFor(async () => (await firstResult()) === shown || undefined, {
+      what: "the Latin-1 name first",
+      timeoutMs: 30_000,
+    });
+    const loaded = await waitFor(
+      async () =>
+        (await app.execute(`
+          const img = document.querySelector('[data-testid="result"] img');
+          return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : undefined;`)) ?? undefined,
+      { what: "its thumbnail to load", timeoutMs: 20_000 },
+    );
+    assert.ok(loaded > 0);
+    await shoot("odd-name");
   });
 
   it("removing the folder takes its photos out of the results", async () => {

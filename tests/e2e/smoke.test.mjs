@@ -74,6 +74,38 @@ describe("desktop app", { timeout: 120_000 }, () => {
     assert.equal((await app.findAll('[data-testid="model-error"]')).length, 0, "nothing failed yet");
   });
 
+  it("refuses to navigate the window away from the app", async () => {
+    await app.execute('window.location.href = "https://example.invalid/";');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok((await app.url()).startsWith(EMBEDDED_ORIGIN), "the window left the app");
+    assert.ok(await app.find('[data-testid="search-input"]'), "the page is still there");
+  });
+
+  it("has no script that opens clicked links in the browser", async () => {
+    // The opener plugin's script cancels such a click to open the link itself; a listener
+    // added after it sees whether anyone did (and cancels it, so nothing opens either way).
+    const cancelled = await app.execute(`
+      const link = Object.assign(document.createElement("a"), { href: "https://example.invalid/", target: "_blank" });
+      document.body.append(link);
+      let seen = null;
+      const spy = (event) => { seen = event.defaultPrevented; event.preventDefault(); };
+      window.addEventListener("click", spy);
+      link.click();
+      window.removeEventListener("click", spy);
+      link.remove();
+      return seen;`);
+    assert.equal(cancelled, false);
+  });
+
+  it("may listen to events but not emit them", async () => {
+    const outcome = await app.executeAsync(`
+      const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__
+        .invoke("plugin:event|emit", { event: "index-status", payload: {} })
+        .then(() => done("emitted"), (error) => done(String(error)));`);
+    assert.match(outcome, /not allowed/i);
+  });
+
   it("saves a screenshot", async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -94,6 +94,16 @@ export class Session {
     return this.call("GET", `/element/${element}/attribute/${name}`);
   }
 
+  /** Runs `script` (a function body; `arguments` holds `args`) in the page; its return value. */
+  execute(script, args = []) {
+    return this.call("POST", "/execute/sync", { script, args });
+  }
+
+  /** Like `execute`, for a script that calls `arguments[arguments.length - 1]` with its result. */
+  executeAsync(script, args = []) {
+    return this.call("POST", "/execute/async", { script, args });
+  }
+
   /** A PNG of the window, as bytes. */
   async screenshot() {
     return Buffer.from(await this.call("GET", "/screenshot"), "base64");
