@@ -1,10 +1,8 @@
 //! The app's boundary: which files the page may have read, opened or revealed, how they are
-//! read, and where the window may navigate. Whatever the page sends is untrusted: a page gone
+//! read (through core's `photo::read`), and where the window may navigate. Whatever the page sends is untrusted: a page gone
 //! wrong must not read a file outside the library, launch one, block a thread on a FIFO, or
 //! load someone else's page into the window that holds the app's commands.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use tauri::Url;
@@ -72,65 +70,6 @@ fn refused(path: &Path, why: &str) -> CommandError {
     CommandError::new("not_allowed", format!("{} {why}", path.display()))
 }
 
-/// `O_NONBLOCK`, libc's value (the app does not link the libc crate): opening a FIFO with it
-/// returns at once instead of waiting for a writer.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const O_NONBLOCK: i32 = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-    0o200
-} else if cfg!(target_arch = "sparc64") {
-    0x4000
-} else {
-    0o4000
-};
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd"))]
-const O_NONBLOCK: i32 = 0x0004;
-
-/// Opens `path` for reading without ever waiting: a FIFO, socket or device (say, an indexed
-/// photo since replaced by a FIFO) is refused instead of blocking the thread forever.
-pub fn open_regular(path: &Path) -> std::io::Result<File> {
-    let not_regular = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd"
-    ))]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, O_NONBLOCK);
-    // Checked again on the open file: it may have been swapped between the two looks.
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(not_regular());
-    }
-    Ok(file)
-}
-
-/// The bytes of the regular file at `path`, at most `cap` of them (a larger file is refused).
-pub fn read_regular(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
-    let file = open_regular(path)?;
-    let len = file.metadata()?.len();
-    if len > cap {
-        return Err(too_large(len, cap));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    // The file may grow after the look at its length.
-    file.take(cap + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
-        return Err(too_large(bytes.len() as u64, cap));
-    }
-    Ok(bytes)
-}
-
-fn too_large(len: u64, cap: u64) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{len} bytes is more than the {cap} read"))
-}
-
 /// The origins of the app's own pages: `tauri://localhost` (`http(s)://tauri.localhost` on
 /// Windows, where wry serves custom protocols over http), and the dev server when `dev_url` is
 /// given (dev builds only).
@@ -161,8 +100,6 @@ mod tests {
     use super::*;
 
     use std::os::unix::fs::symlink;
-    use std::sync::mpsc;
-    use std::time::Duration;
 
     fn url(text: &str) -> Url {
         Url::parse(text).expect("a URL")
@@ -238,44 +175,6 @@ mod tests {
         for path in ["/p/run.desktop", "/p/photo.jpg.sh", "/p/noext", "/p/.jpg"] {
             assert!(!is_image(Path::new(path)), "{path}");
         }
-    }
-
-    #[test]
-    fn a_fifo_is_refused_without_blocking() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let fifo = dir.path().join("photo.jpg");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
-        assert!(made.success());
-        let (tx, rx) = mpsc::channel();
-        let path = fifo.clone();
-        std::thread::spawn(move || tx.send(read_regular(&path, MAX_READ).map(|_| ())));
-        let outcome = rx.recv_timeout(Duration::from_secs(5)).expect("returned without waiting for a writer");
-        assert_eq!(outcome.map_err(|e| e.kind()), Err(std::io::ErrorKind::InvalidInput));
-    }
-
-    #[test]
-    fn opening_a_fifo_with_o_nonblock_does_not_wait_for_a_writer() {
-        // The second line of defence, for a file swapped for a FIFO after the first look.
-        let dir = tempfile::tempdir().expect("tmp");
-        let fifo = dir.path().join("swapped.jpg");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut options = std::fs::OpenOptions::new();
-            std::os::unix::fs::OpenOptionsExt::custom_flags(options.read(true), O_NONBLOCK);
-            tx.send(options.open(&fifo).map(|_| ()).map_err(|e| e.kind()))
-        });
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).expect("open returned"), Ok(()));
-    }
-
-    #[test]
-    fn reads_are_capped() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let photo = dir.path().join("big.jpg");
-        std::fs::write(&photo, vec![7u8; 100]).expect("writes");
-        assert_eq!(read_regular(&photo, 100).expect("fits").len(), 100);
-        assert_eq!(read_regular(&photo, 99).map_err(|e| e.kind()), Err(std::io::ErrorKind::InvalidData));
-        assert!(read_regular(dir.path(), MAX_READ).is_err(), "a folder is not a photo");
     }
 
     #[test]

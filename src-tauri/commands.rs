@@ -13,7 +13,6 @@ use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::access;
 use crate::backend::{Backend, ModelInfo, RootInfo};
 use crate::error::{CommandError, CommandResult};
 use crate::service::IndexStatus;
@@ -88,14 +87,8 @@ fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
     }
     for image in request.images {
         positive.push(match image {
-            ImageRef::Path { path } => {
-                // Read here, as the thumbnails are: a regular file only, capped, never waiting.
-                let file = readable(backend, &path)?;
-                let bytes = access::read_regular(&file, access::MAX_READ).map_err(|e| {
-                    CommandError::new("search", format!("cannot read {}: {e}", path.display()))
-                })?;
-                Term::ImageBytes { name: path.display().to_string(), bytes: Arc::new(bytes) }
-            }
+            // Read by core (a regular file only, capped, never waiting on a FIFO).
+            ImageRef::Path { path } => Term::Image(readable(backend, &path)?),
             ImageRef::Bytes { token } => {
                 Term::ImageBytes { name: "the picked image".into(), bytes: backend.staged(&token)? }
             }
@@ -220,7 +213,7 @@ pub fn download_model(app: AppHandle, backend: Shared<'_>) -> CommandResult<()> 
 }
 
 /// Opens an indexed photo in the default viewer: only a photo the index holds, by its
-/// canonical path inside a root, with an image extension (see [`access::openable`]).
+/// canonical path inside a root, with an image extension (see [`crate::access::openable`]).
 #[tauri::command]
 pub async fn open_path(backend: Shared<'_>, path: JsonPath) -> CommandResult<()> {
     let backend = Arc::clone(&backend);

@@ -168,8 +168,7 @@ fn photo_key(photo: &Path, size: u64, mtime_nanos: u128) -> blake3::Hash {
 /// needed (a JPEG at a DCT scale keeping its shorter side at least [`SIZE`]), resized so its
 /// longer side is [`SIZE`] and encoded as JPEG.
 pub fn thumbnail(photo: &Path) -> Result<Vec<u8>, String> {
-    let bytes =
-        access::read_regular(photo, access::MAX_READ).map_err(|e| format!("{}: {e}", photo.display()))?;
+    let bytes = photofind_core::photo::read(photo, access::MAX_READ).map_err(|e| e.to_string())?;
     let image =
         photofind_core::photo::decode_for_model(photo, &bytes, SIZE / 2).map_err(|e| e.to_string())?.image;
     let (w, h) = image.dimensions();

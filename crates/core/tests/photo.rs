@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
-use photofind_core::photo::{PhotoError, content_hash, decode, decode_bytes};
+use photofind_core::photo::{self, PhotoError, content_hash, decode, decode_bytes};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
@@ -146,4 +146,30 @@ fn the_content_hash_is_blake3_of_the_bytes() {
     let mut edited = photo.clone();
     edited[100] ^= 1;
     assert_ne!(content_hash(&photo), content_hash(&edited));
+}
+
+#[test]
+fn a_fifo_named_like_a_photo_is_refused_without_waiting_for_a_writer() {
+    // Regression: an indexed path replaced by a FIFO blocked its reader forever.
+    let dir = tempfile::tempdir().expect("tmp");
+    let fifo = dir.path().join("photo.jpg");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs").success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || tx.send(photo::read(&path, photo::MAX_FILE_BYTES).map(|_| ())));
+    let outcome = rx.recv_timeout(std::time::Duration::from_secs(5)).expect("returned without waiting");
+    assert!(matches!(outcome, Err(photo::PhotoError::NotAFile { kind: "a FIFO", .. })), "{outcome:?}");
+}
+
+#[test]
+fn reads_are_capped_and_only_files_are_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("big.jpg");
+    std::fs::write(&file, vec![7u8; 100]).expect("writes");
+    assert_eq!(photo::read(&file, 100).expect("fits").len(), 100);
+    let err = photo::read(&file, 99).expect_err("over the cap");
+    assert!(matches!(err, photo::PhotoError::TooBig { size: 100, limit: 99, .. }), "{err:?}");
+    assert!(err.to_string().contains("big.jpg"), "{err}");
+    let folder = photo::read(dir.path(), 1000).expect_err("a folder is not a photo");
+    assert!(matches!(folder, photo::PhotoError::NotAFile { kind: "a folder", .. }), "{folder:?}");
 }
