@@ -10,6 +10,8 @@ mod codes;
 mod dump;
 mod error;
 mod keys;
+mod nearest;
+mod open;
 mod write;
 
 use std::collections::BTreeMap;
@@ -17,11 +19,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use arroy::distances::Cosine;
-use arroy::internals::{KeyCodec, NodeCodec};
 use arroy::{Reader, Writer};
 use heed::byteorder::BigEndian;
 use heed::types::{Bytes, SerdeJson, Str, U32};
-use heed::{CommitOrAbort, Env, EnvOpenOptions, RoTxn, WithoutTls};
+use heed::{Env, RoTxn, WithoutTls};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
@@ -334,139 +335,6 @@ pub struct Store {
 const META_KEY: &str = "library";
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, registering `model` when
-    /// given. A store whose schema is another version, or that holds this
-    /// model's vectors at other dims, is refused rather than misread.
-    pub fn open(dir: &Path, model: Option<&ModelKey>) -> Result<Self> {
-        create_private_dir(dir)?;
-        check::data_file(dir)?;
-        let env = open_env(dir, false)?;
-        env.clear_stale_readers()?;
-        let wtxn = env.write_txn()?;
-        let (meta, photos, hashes, paths, errors, roots, orphans, vectors, codes) = env
-            .create_databases_and_commit(wtxn, |dbo, wtxn| -> heed::Result<_> {
-                Ok(CommitOrAbort::<_, ()>::Commit((
-                    dbo.create_database(wtxn, Some("meta"))?,
-                    dbo.create_database(wtxn, Some("photos"))?,
-                    dbo.create_database(wtxn, Some("hashes"))?,
-                    dbo.create_database(wtxn, Some("paths"))?,
-                    dbo.create_database(wtxn, Some("errors"))?,
-                    dbo.create_database(wtxn, Some("roots"))?,
-                    dbo.create_database(wtxn, Some("orphans"))?,
-                    dbo.create_database::<KeyCodec, NodeCodec<Cosine>>(wtxn, Some("vectors"))?,
-                    dbo.create_database(wtxn, Some("codes"))?,
-                )))
-            })?
-            .unwrap_commit();
-        let store = Store {
-            env,
-            meta,
-            photos,
-            hashes,
-            paths,
-            errors,
-            roots,
-            orphans,
-            vectors,
-            codes,
-            dir: dir.to_owned(),
-        };
-        store.register(None)?;
-        if let Some(model) = model {
-            store.register_model(model)?;
-        }
-        Ok(store)
-    }
-
-    /// Opens the store in `dir` to read it, writing nothing (a search, a
-    /// status: they work on a read-only disk, and beside a running writer).
-    /// A store that does not exist yet is created as [`Store::open`] does;
-    /// one that needs an upgrade is refused with what to do.
-    pub fn open_read(dir: &Path) -> Result<Self> {
-        if !dir.join("data.mdb").is_file() {
-            return Self::open(dir, None);
-        }
-        check::data_file(dir)?;
-        let env = open_env(dir, true)?;
-        let rtxn = env.read_txn()?;
-        let needs_write = |reason| Error::NeedsWrite { dir: dir.to_owned(), reason };
-        let missing = || needs_write("is missing some of its tables");
-        let (meta, photos, hashes, paths, errors, roots, orphans, vectors, codes) = env
-            .open_databases_and_commit(rtxn, |dbo, rtxn| -> Result<_> {
-                Ok(CommitOrAbort::<_, ()>::Commit((
-                    dbo.open_database(rtxn, Some("meta"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("photos"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("hashes"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("paths"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("errors"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("roots"))?.ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("orphans"))?.ok_or_else(missing)?,
-                    dbo.open_database::<KeyCodec, NodeCodec<Cosine>>(rtxn, Some("vectors"))?
-                        .ok_or_else(missing)?,
-                    dbo.open_database(rtxn, Some("codes"))?.ok_or_else(missing)?,
-                )))
-            })?
-            .unwrap_commit();
-        let store = Store {
-            env,
-            meta,
-            photos,
-            hashes,
-            paths,
-            errors,
-            roots,
-            orphans,
-            vectors,
-            codes,
-            dir: dir.to_owned(),
-        };
-        let rtxn = store.env.read_txn()?;
-        let meta = store.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
-        match meta.schema {
-            SCHEMA_VERSION => {}
-            1 => return Err(needs_write("was written by an older photofind (schema 1)")),
-            found => return Err(Error::Schema { dir: dir.to_owned(), found, supported: SCHEMA_VERSION }),
-        }
-        drop(rtxn);
-        Ok(store)
-    }
-
-    /// Gives `model` an index in this store (its vectors arrive later).
-    /// Refused when the store holds vectors of a model with this id at
-    /// other dims.
-    pub fn register_model(&self, model: &ModelKey) -> Result<()> {
-        self.register(Some(model)).map(drop)
-    }
-
-    /// Checks the schema and finds or assigns the model's index.
-    fn register(&self, model: Option<&ModelKey>) -> Result<Option<u16>> {
-        let mut wtxn = self.env.write_txn()?;
-        let mut meta = self.meta.get(&wtxn, META_KEY)?.unwrap_or(Meta {
-            schema: SCHEMA_VERSION,
-            models: BTreeMap::new(),
-            next_id: 0,
-            embeddings: 0,
-        });
-        if meta.schema == 1 {
-            self.add_codes(&mut wtxn, &meta)?;
-            meta.schema = SCHEMA_VERSION;
-        }
-        if meta.schema != SCHEMA_VERSION {
-            return Err(Error::Schema {
-                dir: self.dir.clone(),
-                found: meta.schema,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        let index = match model {
-            None => None,
-            Some(model) => Some(meta.index_for(model)?),
-        };
-        self.meta.put(&mut wtxn, META_KEY, &meta)?;
-        wtxn.commit()?;
-        Ok(index)
-    }
-
     /// The models with an index in this store, by id.
     pub fn models(&self) -> Result<Vec<ModelKey>> {
         let rtxn = self.env.read_txn()?;
@@ -490,123 +358,6 @@ impl Store {
         let mut writer = Writer::new(self.vectors, index, dims);
         writer.set_tmpdir(self.dir.clone());
         writer
-    }
-
-    /// The `k` photos nearest to `query`, best first, among `candidates`
-    /// when given (a filter applied inside the search, not after it).
-    /// Exact up to [`SCAN_LIMIT`] vectors, arroy's trees above.
-    pub fn nearest(
-        &self,
-        model: &ModelKey,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-    ) -> Result<Vec<Neighbour>> {
-        self.nearest_by(Search::Product, model, query, k, candidates)
-    }
-
-    /// Like [`Store::nearest`], searching the way `search` says: for
-    /// measuring one way against the other.
-    pub fn nearest_by(
-        &self,
-        search: Search,
-        model: &ModelKey,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-    ) -> Result<Vec<Neighbour>> {
-        let rtxn = self.env.read_txn()?;
-        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
-        let search = match search {
-            Search::Product if reader.n_items() <= SCAN_LIMIT => Search::Scan,
-            Search::Product => Search::Trees(search_k(k)),
-            other => other,
-        };
-        match search {
-            Search::Trees(depth) => Self::trees(&rtxn, &reader, query, k, candidates, depth),
-            _ => self.scan(&rtxn, index, &reader, query, k, candidates),
-        }
-    }
-
-    /// `model`'s index number and built index, after checking the query's
-    /// length; `None` when it has no vectors yet.
-    fn searchable<'t>(
-        &self,
-        rtxn: &'t RoTxn<WithoutTls>,
-        model: &ModelKey,
-        query: &[f32],
-    ) -> Result<Option<(u16, Reader<'t, Cosine>)>> {
-        if query.len() != model.dims {
-            return Err(Error::QueryDims { expected: model.dims, received: query.len() });
-        }
-        let Some(index) = self.index_of(rtxn, model)? else { return Ok(None) };
-        Ok(self.reader(rtxn, index)?.map(|reader| (index, reader)))
-    }
-
-    fn trees(
-        rtxn: &RoTxn<WithoutTls>,
-        reader: &Reader<Cosine>,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-        search_k: usize,
-    ) -> Result<Vec<Neighbour>> {
-        let mut search = reader.nns(k);
-        search.search_k(std::num::NonZeroUsize::new(search_k).unwrap_or(std::num::NonZeroUsize::MIN));
-        if let Some(candidates) = candidates {
-            search.candidates(candidates);
-        }
-        let hits = search.by_vector(rtxn, query)?;
-        // arroy's cosine distance is (1 - cos) / 2.
-        Ok(hits.into_iter().map(|(id, distance)| Neighbour { id, score: 1.0 - 2.0 * distance }).collect())
-    }
-
-    /// Exact search: every code scored, the best `RESCORED(k)` scored again
-    /// with their f32 vectors (so quantisation changes no score and, in
-    /// practice, no rank).
-    fn scan(
-        &self,
-        rtxn: &RoTxn<WithoutTls>,
-        index: u16,
-        reader: &Reader<Cosine>,
-        query: &[f32],
-        k: usize,
-        candidates: Option<&RoaringBitmap>,
-    ) -> Result<Vec<Neighbour>> {
-        let shortlist =
-            codes::scan(self.codes, rtxn, index, query, rescored(k), candidates, reader.n_items())?;
-        let query_norm = norm(query);
-        let mut hits = Vec::with_capacity(shortlist.len());
-        for (id, _) in shortlist {
-            let Some(vector) = reader.item_vector(rtxn, id)? else { continue };
-            let dot: f32 = vector.iter().zip(query).map(|(a, b)| a * b).sum();
-            let score = match query_norm * norm(&vector) {
-                n if n > 0.0 => dot / n,
-                _ => 0.0,
-            };
-            hits.push(Neighbour { id, score });
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        hits.truncate(k);
-        Ok(hits)
-    }
-
-    /// Codes for every vector already in the store's indexes (the upgrade
-    /// from schema 1).
-    fn add_codes(&self, wtxn: &mut heed::RwTxn, meta: &Meta) -> Result<()> {
-        for &(index, dims) in meta.models.values() {
-            let writer = self.writer_for(index, dims);
-            let mut ids = Vec::new();
-            for item in writer.iter(wtxn)? {
-                ids.push(item?.0);
-            }
-            for id in ids {
-                if let Some(vector) = writer.item_vector(wtxn, id)? {
-                    codes::put(self.codes, wtxn, index, id, &vector)?;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// `model`'s built index, if it has one.
@@ -835,48 +586,6 @@ impl Store {
             disk_bytes,
         })
     }
-}
-
-fn open_env(dir: &Path, read_only: bool) -> Result<Env<WithoutTls>> {
-    let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(MAP_SIZE).max_dbs(16);
-    // SAFETY: LMDB maps the files; only photofind writes them, through this
-    // API, and LMDB's own lock file serialises writers across processes.
-    // READ_ONLY is a safe flag (it only refuses write transactions); the
-    // file was checked by `check::data_file` so a truncated one is never mapped.
-    #[allow(unsafe_code)]
-    let env = unsafe {
-        if read_only {
-            options.flags(heed::EnvFlags::READ_ONLY);
-        }
-        options.open(dir)
-    };
-    Ok(env?)
-}
-
-/// Creates the data directory readable by its owner only: it lists every
-/// photo's path.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let io = |source| Error::Io { path: dir.to_owned(), source };
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(io)
-}
-
-/// How many of the scan's best codes are rescored exactly for the top `k`:
-/// quantisation moves a 512-d cosine by ~0.001, far less than the gap
-/// this margin covers.
-fn rescored(k: usize) -> usize {
-    2 * k + 64
-}
-
-fn norm(v: &[f32]) -> f32 {
-    v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
 fn hex(bytes: &[u8]) -> String {
