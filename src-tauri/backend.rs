@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use photofind_clip::Clip;
+use photofind_core::live::ModelChoice;
 use photofind_core::service::{RootState, ServiceState};
 use photofind_core::{Embedder, Library};
 use photofind_models::{Manifest, Models};
@@ -18,7 +19,7 @@ use tauri::{AppHandle, Emitter};
 
 use crate::access::{self, Inside};
 use crate::error::{CommandError, CommandResult};
-use crate::service::{self, IndexStatus, PageFeed, Service};
+use crate::service::{self, IndexState, IndexStatus, PageFeed, Service};
 use crate::thumbs::Thumbs;
 
 /// The model, as the page's `ModelInfo`.
@@ -41,6 +42,8 @@ pub struct ModelInfo {
 /// Everything the commands share.
 pub struct Backend {
     library: Arc<Library>,
+    /// Which model (core's rule: `PHOTOFIND_MODEL`, else the installed one in use).
+    choice: ModelChoice,
     /// The model searches use; replaced when a model switch completes.
     clip: Arc<RwLock<Option<Arc<Clip>>>>,
     service: Mutex<Option<service::Handle>>,
@@ -71,6 +74,7 @@ impl Backend {
     pub fn open(data_dir: &Path) -> CommandResult<Self> {
         let library = Arc::new(Library::open(data_dir, None)?);
         let backend = Self {
+            choice: ModelChoice::new(data_dir, None),
             library,
             clip: Arc::new(RwLock::new(None)),
             service: Mutex::new(None),
@@ -96,20 +100,16 @@ impl Backend {
     }
 
     fn models(&self) -> Models {
-        Models::new(self.library.data_dir())
+        self.choice.models().clone()
     }
 
     fn model_dir(&self) -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("PHOTOFIND_MODEL") {
-            return Some(PathBuf::from(dir));
-        }
-        let models = self.models();
-        models.path(&models.current().ok()?)
+        self.choice.current_dir().ok()
     }
 
     fn load_model(&self, dir: &Path) -> CommandResult<()> {
         let clip = load_clip(dir)?;
-        self.library.store().register_model(&photofind_core::store::ModelKey::of(&clip))?;
+        self.library.register_model(&photofind_core::store::ModelKey::of(&clip))?;
         *self.clip.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(clip));
         Ok(())
     }
@@ -125,14 +125,11 @@ impl Backend {
     }
 
     fn manifest(&self) -> Option<Manifest> {
-        Manifest::find_builtin(&self.models().current().ok()?)
+        self.choice.manifest()
     }
 
     fn missing_message(&self) -> String {
-        match self.manifest() {
-            Some(manifest) => photofind_models::missing_model_message(&manifest, self.models().root()),
-            None => "no model: set PHOTOFIND_MODEL to a CLIP checkpoint directory".into(),
-        }
+        self.choice.missing_message()
     }
 
     /// Starts the service when there is a model and no other process indexes this library.
@@ -154,7 +151,7 @@ impl Backend {
         };
         let service = Service {
             library: self.library.clone(),
-            models: self.models(),
+            choice: self.choice.clone(),
             searching: self.clip.clone(),
             feed: self.feed.clone(),
         };
@@ -171,11 +168,24 @@ impl Backend {
     /// Where indexing stands, with the count of recorded failures as the index has it now.
     pub fn index_status(&self) -> IndexStatus {
         let failures = self.library.failures(0, 0).map(|page| page.total);
-        let mut status = self.feed.status();
+        let mut status =
+            if lock(&self.service).is_some() { self.feed.status().clone() } else { self.elsewhere_status() };
         if let Ok(failures) = failures {
             status.failures = failures;
         }
-        status.clone()
+        status
+    }
+
+    /// Where indexing stands when this app does not index: what `photofind watch` publishes,
+    /// else up to date with the photos the index holds.
+    fn elsewhere_status(&self) -> IndexStatus {
+        match photofind_core::service::running_state(self.library.data_dir()) {
+            Some(published) => service::published_status(&published),
+            None => {
+                let photos = self.library.stats().map_or(0, |stats| stats.photos);
+                IndexStatus { photos, ..IndexStatus::default() }
+            }
+        }
     }
 
     /// Pauses or resumes the service.
@@ -184,8 +194,8 @@ impl Backend {
         let Some(service) = service.as_ref() else { return };
         service.set_paused(paused);
         let mut status = self.feed.status();
-        if status.state != "error" {
-            status.state = if paused { "paused" } else { "scanning" };
+        if status.state != IndexState::Error {
+            status.state = if paused { IndexState::Paused } else { IndexState::Scanning };
         }
         drop(status);
         self.feed.status_changed();
@@ -333,17 +343,15 @@ impl Backend {
 
     /// Each root with its photo count and state.
     pub fn roots(&self) -> CommandResult<Vec<RootInfo>> {
-        let store = self.library.store();
         let published = photofind_core::service::running_state(self.library.data_dir());
-        self.library
-            .roots()?
+        let folders = self.library.folders()?;
+        Ok(folders
             .into_iter()
-            .map(|path| {
-                let photos = store.ids_in(&path)?.len();
-                let state = ServiceState::root_state(published.as_ref(), &path);
-                Ok(RootInfo { path, photos, state: root_state(state) })
+            .map(|root| {
+                let state = ServiceState::root_state(published.as_ref(), &root.path);
+                RootInfo { photos: root.files.unwrap_or(0), path: root.path, state: root_state(state) }
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -359,7 +367,7 @@ pub struct RootInfo {
     /// The folder, as the library stores it (the page sends it back to remove it).
     #[serde(with = "photofind_core::paths::serde")]
     pub path: PathBuf,
-    /// Photos with a file in it.
+    /// Indexed photo files in it (a counter kept with each commit).
     pub photos: u64,
     /// `watching`, `scanning` or `offline`.
     pub state: &'static str,

@@ -13,9 +13,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use photofind_clip::Clip;
-use photofind_core::service::WriterLock;
-use photofind_core::{Embedder, Library, index, watch};
-use photofind_models::Models;
+use photofind_core::live::{Live, ModelChoice};
+use photofind_core::service::{Phase, ServiceState, WriterLock};
+use photofind_core::{Library, index, watch};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
@@ -26,12 +26,32 @@ const MAX_WARNINGS: usize = 8;
 /// Who holds the writer lock, as `photofind status` and a refused `photofind watch` say.
 pub const WRITER: &str = "photofind desktop app";
 
+/// What the service is doing, as the page's `IndexState`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexState {
+    /// Everything seen is in the index ("Up to date · N photos").
+    #[default]
+    Idle,
+    /// Walking folders to find what changed.
+    Scanning,
+    /// Reading and embedding what the scan found.
+    Indexing,
+    /// Paused by the user.
+    Paused,
+    /// The service stopped; it restarts in `retry_seconds`.
+    Error,
+}
+
 /// Where indexing stands, as the page's `IndexStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IndexStatus {
-    /// `idle`, `scanning`, `indexing`, `paused` or `error` (the service stopped and restarts
-    /// in `retry_seconds`).
-    pub state: &'static str,
+    /// What the service is doing.
+    pub state: IndexState,
+    /// Photos in the library, as of the last time the service caught up.
+    pub photos: u64,
+    /// Files already in the index that the current run found unchanged.
+    pub unchanged: u64,
     /// Files finished in the current run.
     pub done: u64,
     /// Files the current run has to do (grows while scanning).
@@ -60,6 +80,30 @@ pub struct IndexStatus {
     pub warnings: Vec<String>,
 }
 
+/// The status of a service another process runs (`photofind watch`), from what it publishes.
+pub fn published_status(published: &ServiceState) -> IndexStatus {
+    let progress = published.progress.clone().unwrap_or_default();
+    let state = match published.phase {
+        Phase::UpToDate => IndexState::Idle,
+        Phase::Paused => IndexState::Paused,
+        Phase::Indexing => IndexState::Indexing,
+        Phase::Starting | Phase::Scanning => IndexState::Scanning,
+    };
+    IndexStatus {
+        state,
+        photos: published.photos,
+        unchanged: progress.unchanged,
+        done: progress.done,
+        total: progress.total,
+        per_second: progress.per_second,
+        eta_seconds: progress.eta_seconds,
+        failed: progress.failed,
+        embedded: progress.embedded,
+        warnings: published.warnings.clone(),
+        ..IndexStatus::default()
+    }
+}
+
 /// A model switch, as the page's `Switching`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Switching {
@@ -83,10 +127,7 @@ pub struct PageFeed {
 impl PageFeed {
     /// A feed whose status starts `idle`.
     pub fn new() -> Self {
-        Self {
-            status: Mutex::new(IndexStatus { state: "idle", ..IndexStatus::default() }),
-            ..Self::default()
-        }
+        Self { status: Mutex::new(IndexStatus::default()), ..Self::default() }
     }
 
     /// The status, to read or change (then call [`PageFeed::status_changed`]).
@@ -109,10 +150,11 @@ impl PageFeed {
         let mut status = self.status();
         match event {
             watch::Event::Index(index::Event::Progress(p)) => {
-                if status.state != "paused" {
-                    status.state = if p.scanning { "scanning" } else { "indexing" };
+                if status.state != IndexState::Paused {
+                    status.state = if p.scanning { IndexState::Scanning } else { IndexState::Indexing };
                 }
                 status.done = p.done;
+                status.unchanged = p.unchanged;
                 status.total = p.total;
                 status.per_second = p.per_second;
                 status.eta_seconds = p.eta_seconds;
@@ -122,11 +164,16 @@ impl PageFeed {
             }
             watch::Event::Index(index::Event::Committed { .. } | index::Event::Removed { .. })
             | watch::Event::Root(_) => self.library_changed(),
-            watch::Event::Idle => {
-                if status.state != "paused" {
-                    status.state = "idle";
+            watch::Event::Idle { photos } => {
+                if status.state != IndexState::Paused {
+                    status.state = IndexState::Idle;
                 }
+                status.photos = *photos;
                 status.error = None; // caught up again since the last failure
+            }
+            watch::Event::Switched { .. } => {
+                status.switching = None;
+                self.library_changed();
             }
             watch::Event::Warning { message } => {
                 status.warnings.retain(|known| known != message);
@@ -147,7 +194,7 @@ impl PageFeed {
     /// A run starts: what the last one warned about is its own (this one warns again).
     fn starting(&self, paused: bool) {
         let mut status = self.status();
-        status.state = if paused { "paused" } else { "scanning" };
+        status.state = if paused { IndexState::Paused } else { IndexState::Scanning };
         status.retry_seconds = None;
         status.warnings.clear();
         drop(status);
@@ -157,7 +204,7 @@ impl PageFeed {
     /// The service stopped with `message`; it starts again in `retry`.
     fn failed(&self, message: &str, retry: Duration) {
         let mut status = self.status();
-        status.state = "error";
+        status.state = IndexState::Error;
         status.error = Some(message.to_owned());
         status.retry_seconds = Some(retry.as_secs().max(1));
         status.current = None;
@@ -258,8 +305,8 @@ impl Handle {
 pub struct Service {
     /// The library it indexes.
     pub library: Arc<Library>,
-    /// Where models are installed (a model switch finishes there).
-    pub models: Models,
+    /// Which model (a model switch finishes there).
+    pub choice: ModelChoice,
     /// The model searches use; the service indexes with it and replaces it after a switch.
     pub searching: Arc<RwLock<Option<Arc<Clip>>>>,
     /// What the page is told.
@@ -291,7 +338,7 @@ impl Service {
                         handle.control.pause();
                     }
                     self.feed.starting(paused);
-                    let outcome = self.run(commands);
+                    let outcome = self.run(&lock, commands);
                     drop(lock); // released while waiting, so `photofind index` may run meanwhile
                     outcome
                 }
@@ -307,47 +354,23 @@ impl Service {
         }
     }
 
-    /// Watches with the model searches use (filling the next model's index too, when a switch
-    /// is under way) until stopped; when the next model covers the library, searches switch to
-    /// it and the service goes on with it.
-    fn run(&self, commands: &watch::Commands) -> Result<(), String> {
-        let mut clip = self.current().ok_or("no model is loaded")?;
-        let mut next = match next_model_dir(&self.models) {
-            Some(dir) => Some(Arc::new(crate::backend::load_clip(&dir).map_err(|e| e.message)?)),
-            None => None,
+    /// Runs the live library (core's loop, as `photofind watch` runs it) with the model searches
+    /// use until stopped; when a switch under way completes, searches move to the new model.
+    fn run(&self, writer: &WriterLock, commands: &watch::Commands) -> Result<(), String> {
+        let clip = self.current().ok_or("no model is loaded")?;
+        let load = |dir: &std::path::Path| Clip::load(dir).map_err(|e| e.to_string());
+        let live = Live { library: &self.library, writer, choice: &self.choice, load: &load };
+        let mut on_event = |event: watch::Event| self.feed.note(&event);
+        let mut swapped = |clip: Arc<Clip>| {
+            *self.searching.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(clip);
         };
         let options = watch::Options::default();
-        loop {
-            let mut on_event = |event: watch::Event| self.feed.note(&event);
-            let next_model = next.as_deref().map(|n| n as &dyn Embedder);
-            match self.library.watch(clip.as_ref(), next_model, &options, commands, &mut on_event) {
-                Ok(watch::Ended::Stopped) => return Ok(()),
-                Ok(watch::Ended::Covered { model }) => {
-                    self.models.finish_switch(&model).map_err(|e| e.to_string())?;
-                    clip = next.take().ok_or("the next model vanished")?;
-                    *self.searching.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(clip.clone());
-                    self.feed.status().switching = None;
-                    self.feed.status_changed();
-                    self.feed.library_changed();
-                }
-                Err(err) => return Err(err.to_string()),
-            }
-        }
+        live.watch(clip, &options, commands, &mut on_event, &mut swapped).map_err(|e| e.to_string())
     }
 
     fn current(&self) -> Option<Arc<Clip>> {
         self.searching.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
-}
-
-/// The model a switch is under way to (`photofind model use`), unless `PHOTOFIND_MODEL` pins
-/// the model.
-pub fn next_model_dir(models: &Models) -> Option<PathBuf> {
-    if std::env::var_os("PHOTOFIND_MODEL").is_some() {
-        return None;
-    }
-    models.pending_switch().ok()?.map(|(_, dir)| dir)
 }
 
 /// Sends the page the status and the library's changes, at most every [`TICK`].
@@ -432,7 +455,7 @@ mod tests {
     }
 
     /// The status after `events`, from `state`.
-    fn fold(state: &'static str, events: &[watch::Event]) -> (IndexStatus, bool) {
+    fn fold(state: IndexState, events: &[watch::Event]) -> (IndexStatus, bool) {
         let feed = PageFeed::new();
         feed.status().state = state;
         events.iter().for_each(|event| feed.note(event));
@@ -442,25 +465,25 @@ mod tests {
 
     #[test]
     fn events_fold_into_the_status() {
-        let idle = watch::Event::Idle;
+        let idle = watch::Event::Idle { photos: 10 };
         let committed = watch::Event::Index(index::Event::Committed { paths: vec![] });
         let root = watch::Event::Root(RootStatus { path: "/p".into(), state: RootState::Watching });
         // (start state, events, expected state, expected done, library changed)
-        let cases: &[(&str, Vec<watch::Event>, &str, u64, bool)] = &[
-            ("idle", vec![progress(true, 0, 10)], "scanning", 0, false),
-            ("scanning", vec![progress(false, 4, 10)], "indexing", 4, false),
-            ("paused", vec![progress(false, 5, 10)], "paused", 5, false),
-            ("indexing", vec![progress(false, 10, 10), idle.clone()], "idle", 10, false),
-            ("paused", vec![idle], "paused", 0, false),
-            ("idle", vec![committed], "idle", 0, true),
-            ("idle", vec![root], "idle", 0, true),
+        let cases: &[(IndexState, Vec<watch::Event>, IndexState, u64, bool)] = &[
+            (IndexState::Idle, vec![progress(true, 0, 10)], IndexState::Scanning, 0, false),
+            (IndexState::Scanning, vec![progress(false, 4, 10)], IndexState::Indexing, 4, false),
+            (IndexState::Paused, vec![progress(false, 5, 10)], IndexState::Paused, 5, false),
+            (IndexState::Indexing, vec![progress(false, 10, 10), idle.clone()], IndexState::Idle, 10, false),
+            (IndexState::Paused, vec![idle], IndexState::Paused, 0, false),
+            (IndexState::Idle, vec![committed], IndexState::Idle, 0, true),
+            (IndexState::Idle, vec![root], IndexState::Idle, 0, true),
         ];
         for (start, events, state, done, changed) in cases {
-            let (status, library_changed) = fold(start, events);
+            let (status, library_changed) = fold(*start, events);
             assert_eq!(
                 (status.state, status.done, library_changed),
                 (*state, *done, *changed),
-                "{start} {events:?}"
+                "{start:?} {events:?}"
             );
         }
     }
@@ -468,10 +491,10 @@ mod tests {
     #[test]
     fn warnings_are_kept_once_each_newest_last_and_bounded() {
         let (status, _) =
-            fold("idle", &[warning("inotify limit"), warning("other"), warning("inotify limit")]);
+            fold(IndexState::Idle, &[warning("inotify limit"), warning("other"), warning("inotify limit")]);
         assert_eq!(status.warnings, ["other", "inotify limit"]);
         let many: Vec<_> = (0..20).map(|i| warning(&format!("w{i}"))).collect();
-        let (status, _) = fold("idle", &many);
+        let (status, _) = fold(IndexState::Idle, &many);
         assert_eq!(status.warnings.len(), MAX_WARNINGS);
         assert_eq!(status.warnings.last().map(String::as_str), Some("w19"));
     }
@@ -484,27 +507,46 @@ mod tests {
         let status = feed.status().clone();
         assert_eq!(
             (status.state, status.error.as_deref(), status.retry_seconds),
-            ("error", Some("No space left on device"), Some(4))
+            (IndexState::Error, Some("No space left on device"), Some(4))
         );
         feed.starting(false);
         let status = feed.status().clone();
-        assert_eq!((status.state, status.retry_seconds), ("scanning", None));
+        assert_eq!((status.state, status.retry_seconds), (IndexState::Scanning, None));
         assert_eq!(status.error.as_deref(), Some("No space left on device"), "kept while catching up");
         assert!(status.warnings.is_empty(), "the new run warns for itself");
-        feed.note(&watch::Event::Idle);
+        feed.note(&watch::Event::Idle { photos: 1 });
         assert_eq!(feed.status().error, None);
         feed.starting(true);
-        assert_eq!(feed.status().state, "paused", "a restart keeps a pause");
+        assert_eq!(feed.status().state, IndexState::Paused, "a restart keeps a pause");
+    }
+
+    #[test]
+    fn another_process_service_reads_as_the_same_status() {
+        let cases = [
+            (Phase::UpToDate, IndexState::Idle),
+            (Phase::Starting, IndexState::Scanning),
+            (Phase::Scanning, IndexState::Scanning),
+            (Phase::Indexing, IndexState::Indexing),
+            (Phase::Paused, IndexState::Paused),
+        ];
+        for (phase, state) in cases {
+            let published = ServiceState { phase, photos: 100_000, ..ServiceState::default() };
+            let status = published_status(&published);
+            assert_eq!((status.state, status.photos), (state, 100_000), "{phase:?}");
+        }
     }
 
     #[test]
     fn the_status_serializes_as_the_pages_index_status() {
-        let (status, _) = fold("idle", &[progress(false, 1, 2), warning("w")]);
+        let (status, _) = fold(IndexState::Idle, &[progress(false, 1, 2), warning("w")]);
         let json = serde_json::to_value(status).expect("serializes");
         assert_eq!(json["state"], "indexing");
         assert_eq!(json["current"], "/p/a.jpg");
         assert_eq!(json["warnings"], serde_json::json!(["w"]));
         assert_eq!(json["error"], serde_json::Value::Null);
         assert_eq!(json["failures"], 0);
+        let (status, _) = fold(IndexState::Scanning, &[watch::Event::Idle { photos: 7 }]);
+        let json = serde_json::to_value(status).expect("serializes");
+        assert_eq!((json["state"].as_str(), json["photos"].as_u64()), (Some("idle"), Some(7)));
     }
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use photofind_clip::Clip;
 use photofind_core::index::{Event, Options, Progress, Summary};
+use photofind_core::live::Live;
 
 use crate::{Common, Outcome};
 
@@ -33,50 +35,44 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let (library, clip, _writer) = args.common.writable_library("index", &args.folders)?;
+    let writable = args.common.writable_library("index", &args.folders)?;
+    let live = writable.live();
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("cannot catch Ctrl-C")?;
     let options =
         args.reading.apply(Options { commit_every: args.commit_every.max(1), ..Options::default() });
     let mut view = View::new(args.json);
-    let summary = library.index(&clip, &options, &cancel, &mut |event| view.show(&event))?;
+    let summary = live.index(&writable.clip, &options, &cancel, &mut |event| view.show(&event))?;
     view.finish(&summary)?;
-    if !summary.cancelled
-        && let Some(next) = args.common.next_clip()?
-    {
-        fill_next(&args.common, &library, &next, &options, &cancel, args.json)?;
+    if !summary.cancelled {
+        switch(&live, &options, &cancel, args.json)?;
     }
     Ok(if summary.progress.failed > 0 { Outcome::SomeFailed } else { Outcome::Done })
 }
 
-/// A model switch is under way: embeds the library with the next model
-/// too, and switches to it once its index covers the library.
-fn fill_next(
-    common: &Common,
-    library: &photofind_core::Library,
-    next: &photofind_clip::Clip,
-    options: &Options,
-    cancel: &AtomicBool,
-    json: bool,
-) -> Result<()> {
-    use photofind_core::Embedder as _;
-    let id = next.model_id().to_owned();
-    let mut view = View::new(json);
-    view.note("switching", &id, &format!("switching to {id}: embedding the library with it too"));
-    let summary = library.index(next, options, cancel, &mut |event| view.show(&event))?;
-    view.finish(&summary)?;
-    let coverage = library.coverage(&id)?;
-    if !summary.cancelled && coverage.complete() {
-        common.finish_switch(&id)?;
-        view.note("switched", &id, &format!("search now uses {id}"));
+/// A model switch under way: the library is embedded with the next model
+/// too, which becomes the one in use once it covers the library.
+fn switch(live: &Live<'_, Clip>, options: &Options, cancel: &AtomicBool, json: bool) -> Result<()> {
+    let view = std::cell::RefCell::new(View::new(json));
+    let mut starting = |id: &str| {
+        let line = format!("switching to {id}: embedding the library with it too");
+        view.borrow().note("switching", id, &line);
+    };
+    let mut show = |event: Event| view.borrow_mut().show(&event);
+    let Some(done) = live.switch(options, cancel, &mut starting, &mut show)? else { return Ok(()) };
+    let events = view.into_inner();
+    events.finish(&done.summary)?;
+    let id = &done.model;
+    if done.finished {
+        events.note("switched", id, &format!("search now uses {id}"));
     } else {
         let line = format!(
             "{id} covers {} of {} photos; search keeps using the current model until it covers all \
              (run `photofind index` again, or `photofind model use {id} --now`)",
-            coverage.vectors, coverage.photos
+            done.coverage.vectors, done.coverage.photos
         );
-        view.note("switching", &id, &line);
+        events.note("switching", id, &line);
     }
     Ok(())
 }

@@ -1,13 +1,36 @@
-//! Opening the library and the model the way every subcommand does.
+//! Opening the library and the model the way every subcommand does: the
+//! rules (which model, which data dir) are core's (`photofind_core::live`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use photofind_clip::Clip;
+use photofind_core::live::{Live, ModelChoice};
+use photofind_core::service::WriterLock;
 use photofind_core::store::ModelKey;
 use photofind_core::{Embedder, Library, default_data_dir};
 
 use crate::Common;
+
+/// A library opened to write it, with its writer lock and model.
+pub struct Writable {
+    pub library: Library,
+    pub writer: WriterLock,
+    pub choice: ModelChoice,
+    pub clip: Clip,
+}
+
+impl Writable {
+    /// The live library over it (see [`photofind_core::live`]).
+    pub fn live(&self) -> Live<'_, Clip> {
+        Live { library: &self.library, writer: &self.writer, choice: &self.choice, load: &load }
+    }
+}
+
+/// Loads CLIP from `dir`.
+pub fn load(dir: &Path) -> std::result::Result<Clip, String> {
+    Clip::load(dir).map_err(|e| e.to_string())
+}
 
 impl Common {
     /// The data directory: --data-dir, PHOTOFIND_DATA_DIR, or the platform default.
@@ -18,20 +41,15 @@ impl Common {
             .context("no data directory: pass --data-dir DIR or set PHOTOFIND_DATA_DIR")
     }
 
-    /// The model directory: --model, PHOTOFIND_MODEL, or the installed
-    /// model in use (`photofind model use`); else what to do about it.
-    pub fn model_dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = &self.model {
-            return Ok(dir.clone());
-        }
-        let models = photofind_models::Models::new(&self.data_dir()?);
-        let id = models.current()?;
-        models.path(&id).with_context(|| format!("no model: {}", crate::model::not_installed(&models, &id)))
+    /// Which model: --model / PHOTOFIND_MODEL, else the installed model in use.
+    pub fn choice(&self) -> Result<ModelChoice> {
+        Ok(ModelChoice::new(&self.data_dir()?, self.model.clone()))
     }
 
     /// Loads the model, or says how to get one.
     pub fn clip(&self) -> Result<Clip> {
-        let dir = self.model_dir()?;
+        let choice = self.choice()?;
+        let dir = choice.current_dir()?;
         Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))
     }
 
@@ -57,12 +75,10 @@ impl Common {
     /// (another indexing process is named, not raced), `folders` added as
     /// roots, and at least one root there. `what` is the subcommand, for the
     /// lock and the messages.
-    pub fn writable_library(
-        &self,
-        what: &str,
-        folders: &[PathBuf],
-    ) -> Result<(Library, Clip, photofind_core::service::WriterLock)> {
-        let (library, clip) = self.library_with_model()?;
+    pub fn writable_library(&self, what: &str, folders: &[PathBuf]) -> Result<Writable> {
+        let clip = self.clip()?;
+        let key = ModelKey { id: clip.model_id().to_owned(), dims: clip.dims() };
+        let library = open(self.data_dir()?, Some(&key))?;
         let writer = library.lock_writer(&format!("photofind {what}"))?;
         for folder in folders {
             library.add_root(folder)?;
@@ -70,34 +86,7 @@ impl Common {
         if library.roots()?.is_empty() {
             anyhow::bail!("the library has no folders: run `photofind {what} FOLDER...`");
         }
-        Ok((library, clip, writer))
-    }
-
-    /// The model a switch is under way to (`photofind model use`), loaded,
-    /// when this process should fill its index: only when the model in use
-    /// is the installed one (not --model / PHOTOFIND_MODEL). A switch to a
-    /// model that is gone, or already in use, is abandoned.
-    pub fn next_clip(&self) -> Result<Option<Clip>> {
-        if self.model.is_some() {
-            return Ok(None);
-        }
-        let Some((_, dir)) = photofind_models::Models::new(&self.data_dir()?).pending_switch()? else {
-            return Ok(None);
-        };
-        let clip = Clip::load(&dir).with_context(|| format!("cannot load the model in {}", dir.display()))?;
-        Ok(Some(clip))
-    }
-
-    /// Ends a switch: `id` is the model in use from now on.
-    pub fn finish_switch(&self, id: &str) -> Result<()> {
-        Ok(photofind_models::Models::new(&self.data_dir()?).finish_switch(id)?)
-    }
-
-    /// Loads the model and opens the library for it.
-    pub fn library_with_model(&self) -> Result<(Library, Clip)> {
-        let clip = self.clip()?;
-        let key = ModelKey { id: clip.model_id().to_owned(), dims: clip.dims() };
-        Ok((open(self.data_dir()?, Some(&key))?, clip))
+        Ok(Writable { library, writer, choice: self.choice()?, clip })
     }
 }
 

@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use photofind_core::index::Progress;
-use photofind_core::service::{self, RootState, ServiceState};
+use photofind_core::service::{self, Phase, RootState, ServiceState};
 use photofind_core::store::{FailurePage, Stats};
 
 use crate::{Common, Outcome};
@@ -60,6 +60,10 @@ struct Switch {
 #[derive(Serialize)]
 struct Service {
     pid: u32,
+    /// What it is doing (`up_to_date` once its start-up pass is done).
+    phase: Phase,
+    /// Where indexing stands, for a person (`Up to date · N photos`).
+    headline: String,
     paused: bool,
     progress: Option<Progress>,
     warnings: Vec<String>,
@@ -73,27 +77,35 @@ struct Root {
     online: bool,
     /// What the service does with it (`idle` when none runs).
     state: RootState,
+    /// Indexed files inside it.
+    files: u64,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
     let library = args.common.reading_library()?;
-    let store = library.store();
     let running = service::running_state(library.data_dir());
     let roots = library
-        .roots()?
+        .folders()?
         .into_iter()
-        .map(|path| Root {
-            online: path.is_dir(),
-            state: ServiceState::root_state(running.as_ref(), &path),
-            path,
+        .map(|root| Root {
+            online: root.path.is_dir(),
+            state: ServiceState::root_state(running.as_ref(), &root.path),
+            files: root.files.unwrap_or(0),
+            path: root.path,
         })
         .collect();
-    let service =
-        running.map(|s| Service { pid: s.pid, paused: s.paused, progress: s.progress, warnings: s.warnings });
+    let service = running.map(|s| Service {
+        pid: s.pid,
+        phase: s.phase,
+        headline: s.headline(),
+        paused: s.paused,
+        progress: s.progress,
+        warnings: s.warnings,
+    });
     let limit = if args.limit == 0 { usize::MAX } else { args.limit };
     let failures = if args.errors { Some(library.failures(args.offset, limit)?) } else { None };
     let models = photofind_models::Models::new(library.data_dir());
-    let stats = store.stats()?;
+    let stats = library.stats()?;
     let switch = match models.next()? {
         Some(to) => {
             let vectors = library.coverage(&to)?.vectors;
@@ -113,13 +125,14 @@ pub fn run(args: Args) -> Result<Outcome> {
 fn print_status(status: &Status) {
     println!("library: {}", status.data_dir.display());
     match &status.service {
-        Some(s) => println!("service: running (pid {}){}", s.pid, if s.paused { ", paused" } else { "" }),
+        Some(s) => println!("service: running (pid {}): {}", s.pid, s.headline),
         None => println!("service: not running (`photofind watch` keeps the index up to date)"),
     }
     for root in &status.roots {
         let state = serde_json::to_value(root.state).ok().and_then(|v| v.as_str().map(str::to_owned));
         let offline = if root.online { "" } else { "  (not there: unplugged?)" };
-        println!("root: {}  [{}]{offline}", root.path.display(), state.unwrap_or_default());
+        let (path, files) = (root.path.display(), root.files);
+        println!("root: {path}  [{}] {files} files{offline}", state.unwrap_or_default());
     }
     for warning in status.service.iter().flat_map(|s| &s.warnings) {
         println!("warning: {warning}");

@@ -5,12 +5,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 use photofind_core::index;
+use photofind_core::live::Live;
 use photofind_core::service::RootState;
-use photofind_core::watch::{self, Ended, Event};
+use photofind_core::watch::{self, Event};
 
 use crate::index::View;
+use crate::library::{Writable, load};
 use crate::{Common, Outcome};
 
 #[derive(clap::Args)]
@@ -30,28 +34,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let (library, clip, _writer) = args.common.writable_library("watch", &args.folders)?;
+    let writable = args.common.writable_library("watch", &args.folders)?;
     let (control, commands) = watch::control();
     ctrlc::set_handler(move || control.stop()).context("cannot catch Ctrl-C")?;
     let mut view = WatchView { json: args.json, index: View::new(args.json) };
-    let (mut clip, mut next) = (clip, args.common.next_clip()?);
-    loop {
-        let defaults = watch::Options::default();
-        let options = watch::Options { index: args.reading.apply(defaults.index.clone()), ..defaults };
-        let next_model = next.as_ref().map(|n| n as &dyn photofind_core::Embedder);
-        match library.watch(&clip, next_model, &options, &commands, &mut |event| view.show(event))? {
-            Ended::Stopped => break,
-            Ended::Covered { model } => {
-                args.common.finish_switch(&model)?;
-                view.index.note(
-                    "switched",
-                    &model,
-                    &format!("{model} covers the library: search now uses it"),
-                );
-                clip = next.take().context("the next model vanished")?;
-            }
-        }
-    }
+    let defaults = watch::Options::default();
+    let options = watch::Options { index: args.reading.apply(defaults.index.clone()), ..defaults };
+    let Writable { library, writer, choice, clip } = writable;
+    let live = Live { library: &library, writer: &writer, choice: &choice, load: &load };
+    live.watch(Arc::new(clip), &options, &commands, &mut |event| view.show(event), &mut |_| {})?;
     view.index.say("stopped; everything seen so far is in the index".into());
     Ok(Outcome::Done)
 }
@@ -93,7 +84,14 @@ impl WatchView {
                 };
                 self.index.say(format!("{}: {what}", root.path.display()));
             }
-            Event::Idle => self.index.say("up to date; watching for changes (Ctrl-C to stop)".into()),
+            Event::Idle { photos } => {
+                self.index.say(format!("up to date · {photos} photos; watching for changes (Ctrl-C to stop)"))
+            }
+            Event::Switched { model } => self.index.note(
+                "switched",
+                &model,
+                &format!("{model} covers the library: search now uses it"),
+            ),
             Event::Warning { message } => self.index.say(format!("warning: {message}")),
             Event::Switching { model, vectors, photos } => {
                 self.index.say(format!("switching to {model}: {vectors} of {photos} photos embedded"))

@@ -15,6 +15,7 @@
 mod embed;
 pub mod index;
 mod library;
+pub mod live;
 pub mod paths;
 pub mod photo;
 pub mod scan;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use crate::service::WriterLock;
 use crate::store::{Coverage, ModelKey, Store};
 use crate::{Embedder, index, search, watch};
 
@@ -66,9 +67,16 @@ impl Library {
         crate::service::lock_writer(&self.data_dir, what)
     }
 
-    /// The index.
+    /// The index, for tests and benchmarks (the shells go through the
+    /// library's own methods).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Registers `model` (refused if the library holds its vectors at
+    /// other dims), so a search with it before any indexing finds an index.
+    pub fn register_model(&self, model: &ModelKey) -> Result<(), Error> {
+        Ok(self.store.register_model(model)?)
     }
 
     /// Adds a folder as a root (made absolute, symlinks resolved). Returns
@@ -106,34 +114,48 @@ impl Library {
         Ok(self.store.path_entry(path)?.is_some())
     }
 
+    /// The roots, each with its indexed file count (kept with each commit).
+    pub fn folders(&self) -> Result<Vec<crate::store::Root>, Error> {
+        Ok(self.store.roots()?)
+    }
+
+    /// Counts for `photofind status`.
+    pub fn stats(&self) -> Result<crate::store::Stats, Error> {
+        Ok(self.store.stats()?)
+    }
+
     /// The roots, by path.
     pub fn roots(&self) -> Result<Vec<PathBuf>, Error> {
         Ok(self.store.roots()?.into_iter().map(|r| r.path).collect())
     }
 
-    /// Indexes every root (see [`index::run`]).
+    /// Indexes every root (see [`index::run`]), holding `writer`.
     pub fn index(
         &self,
+        writer: &WriterLock,
         embedder: &dyn Embedder,
         options: &index::Options,
         cancel: &AtomicBool,
         on_event: &mut dyn FnMut(index::Event),
     ) -> Result<index::Summary, index::Error> {
+        debug_assert!(writer.holds(&self.data_dir), "another library's writer lock");
         let roots = self.store.roots()?.into_iter().map(|r| r.path).collect::<Vec<_>>();
         index::run(&self.store, embedder, &roots, options, cancel, on_event)
     }
 
     /// Indexes every root, then watches them until `commands` stops it, or
     /// until `next`'s index covers the library (see [`watch::run`]);
-    /// publishes its state in the data dir.
+    /// publishes its state in the data dir. Holds `writer`.
     pub fn watch(
         &self,
+        writer: &WriterLock,
         embedder: &dyn Embedder,
         next: Option<&dyn Embedder>,
         options: &watch::Options,
         commands: &watch::Commands,
         on_event: &mut dyn FnMut(watch::Event),
     ) -> Result<watch::Ended, watch::Error> {
+        debug_assert!(writer.holds(&self.data_dir), "another library's writer lock");
         let options = watch::Options { data_dir: Some(self.data_dir.clone()), ..options.clone() };
         watch::run(&self.store, embedder, next, &options, commands, on_event)
     }

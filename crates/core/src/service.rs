@@ -54,6 +54,14 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct WriterLock {
     _file: File,
+    data_dir: PathBuf,
+}
+
+impl WriterLock {
+    /// Whether this is the lock of the library in `data_dir`.
+    pub fn holds(&self, data_dir: &Path) -> bool {
+        self.data_dir == data_dir
+    }
 }
 
 /// Takes the writer lock of the library in `data_dir`, recording `what`
@@ -77,7 +85,7 @@ pub fn lock_writer(data_dir: &Path, what: &str) -> Result<WriterLock, LockError>
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;
     write!(file, "pid {}: {what}", std::process::id()).map_err(io)?;
-    Ok(WriterLock { _file: file })
+    Ok(WriterLock { _file: file, data_dir: data_dir.to_owned() })
 }
 
 /// Whether some process holds the writer lock of the library in `data_dir`.
@@ -114,6 +122,23 @@ pub struct RootStatus {
     pub state: RootState,
 }
 
+/// What a watching service is doing as a whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Started; its start-up pass has not begun.
+    #[default]
+    Starting,
+    /// Walking folders to find what changed (progress counts what it found).
+    Scanning,
+    /// Reading and embedding what the scan found (progress has the total).
+    Indexing,
+    /// Everything seen is in the index; waiting for changes.
+    UpToDate,
+    /// Told to pause: changes are noted, none indexed.
+    Paused,
+}
+
 /// What a running service publishes in `service.json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ServiceState {
@@ -121,6 +146,12 @@ pub struct ServiceState {
     pub pid: u32,
     /// When it started.
     pub started: Option<SystemTime>,
+    /// What it is doing.
+    #[serde(default)]
+    pub phase: Phase,
+    /// Photos in the library (distinct contents), as of the last pass.
+    #[serde(default)]
+    pub photos: u64,
     /// Indexing is paused.
     pub paused: bool,
     /// Each root's state.
@@ -151,6 +182,19 @@ pub fn running_state(data_dir: &Path) -> Option<ServiceState> {
 }
 
 impl ServiceState {
+    /// Where indexing stands, in one line for a person: `Up to date · 1200
+    /// photos`, `Indexing · 40 / 300 photos`, `Scanning · 5000 checked`.
+    pub fn headline(&self) -> String {
+        let progress = self.progress.clone().unwrap_or_default();
+        match self.phase {
+            Phase::Starting => "Starting".into(),
+            Phase::UpToDate => format!("Up to date · {} photos", self.photos),
+            Phase::Paused => "Paused".into(),
+            Phase::Scanning => format!("Scanning · {} checked", progress.done + progress.unchanged),
+            Phase::Indexing => format!("Indexing · {} / {} photos", progress.done, progress.total),
+        }
+    }
+
     /// The state of `root`: what the service published, else `Idle` when the
     /// folder is there and `Offline` when it is not (no service runs, or the
     /// root is newer than the last publication).

@@ -371,3 +371,39 @@ fn dropping_a_model_deletes_its_index_and_kept_vectors_and_nothing_else() {
     assert_eq!(store.vector_count(&three).expect("reads"), 0);
     insta::assert_snapshot!(store.to_string());
 }
+
+/// Each root's file count, by path.
+fn root_files(store: &Store) -> Vec<(String, u64)> {
+    let roots = store.roots().expect("reads");
+    roots.into_iter().map(|r| (r.path.display().to_string(), r.files.expect("counted"))).collect()
+}
+
+#[test]
+fn each_root_counts_its_files_as_changes_commit_without_walking_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path(), Some(&tiny())).expect("opens");
+    store.add_root(Path::new("/photos")).expect("adds");
+    store.add_root(Path::new("/backup")).expect("adds");
+    store.commit(&three_photos(), 42).expect("commits");
+    assert_eq!(root_files(&store), [("/backup".into(), 1), ("/photos".into(), 3)]);
+
+    // A file indexed again, moved, failed and removed: each moves the count once.
+    let changes = [
+        embedded(1, "/photos/beach.jpg", [1.0, 0.0, 0.0, 0.0]),
+        known(2, "/backup/forest-moved.jpg"),
+        Change::Removed("/photos/forest.jpg".into()),
+        failed("/photos/dusk.jpg", "cannot decode"),
+        Change::Removed("/photos/never-indexed.jpg".into()),
+    ];
+    store.commit(&changes, 42).expect("commits");
+    assert_eq!(root_files(&store), [("/backup".into(), 2), ("/photos".into(), 1)]);
+
+    // A root nested in another counts what is already indexed inside it.
+    store.add_root(Path::new("/backup/sub")).expect("adds");
+    store.commit(&[known(3, "/backup/sub/dusk.jpg")], 42).expect("commits");
+    let counts = root_files(&store);
+    assert_eq!(counts, [("/backup".into(), 3), ("/backup/sub".into(), 1), ("/photos".into(), 1)]);
+    drop(store);
+    let again = Store::open(dir.path(), None).expect("reopens");
+    assert_eq!(root_files(&again), counts, "the counts are kept");
+}

@@ -63,7 +63,10 @@ fn searches_answer_from_one_index_while_the_next_model_fills_its_own_and_then_sw
         },
         ..watch::Options::default()
     };
-    library.index(current.as_ref(), &options.index, &AtomicBool::new(false), &mut |_| {}).expect("indexes");
+    let writer = Arc::new(library.lock_writer("test").expect("locks"));
+    library
+        .index(&writer, current.as_ref(), &options.index, &AtomicBool::new(false), &mut |_| {})
+        .expect("indexes");
     assert_eq!(current.calls(), PHOTOS);
 
     // What searches use: the current model, swapped when the switch is done.
@@ -97,9 +100,10 @@ fn searches_answer_from_one_index_while_the_next_model_fills_its_own_and_then_sw
     let (control, commands) = watch::control();
     let (tx, events) = std::sync::mpsc::channel();
     let service = {
-        let (library, current, next) = (library.clone(), current.clone(), next.clone());
+        let (library, current, next, writer) =
+            (library.clone(), current.clone(), next.clone(), writer.clone());
         std::thread::spawn(move || {
-            library.watch(current.as_ref(), Some(next.as_ref()), &options, &commands, &mut |e| {
+            library.watch(&writer, current.as_ref(), Some(next.as_ref()), &options, &commands, &mut |e| {
                 let _ = tx.send(e);
             })
         })

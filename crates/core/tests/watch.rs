@@ -45,16 +45,17 @@ impl Live {
         let (tx, events) = channel();
         let (lib, m) = (library.clone(), model.clone());
         let thread = std::thread::spawn(move || {
+            let writer = lib.lock_writer("test").expect("locks");
             let options = watch::Options {
                 index: index::Options { workers: 2, batch_size: 8, ..watch::Options::default().index },
                 ..watch::Options::default()
             };
-            lib.watch(m.as_ref(), None, &options, &commands, &mut |event| {
+            lib.watch(&writer, m.as_ref(), None, &options, &commands, &mut |event| {
                 let _ = tx.send(event);
             })
         });
         let live = Live { library, model, control, events, thread: Some(thread), _data: data };
-        live.wait("the first index", |e| matches!(e, Event::Idle));
+        live.wait("the first index", |e| matches!(e, Event::Idle { .. }));
         live
     }
 
@@ -372,7 +373,7 @@ fn a_new_folder_is_indexed_and_then_the_service_goes_quiet() {
     let photos: Vec<PathBuf> =
         (0..20).map(|i| distinct_png(&folder.join(format!("{i}.png")), 60 + i)).collect();
     live.wait_for(&photos, &[]);
-    live.wait("idle after the new folder", |e| matches!(e, Event::Idle));
+    live.wait("idle after the new folder", |e| matches!(e, Event::Idle { .. }));
     let quiet_until = Instant::now() + Duration::from_secs(4);
     while let Some(left) = quiet_until.checked_duration_since(Instant::now()) {
         match live.events.recv_timeout(left) {
@@ -381,4 +382,32 @@ fn a_new_folder_is_indexed_and_then_the_service_goes_quiet() {
             Err(RecvTimeoutError::Disconnected) => panic!("the service stopped"),
         }
     }
+}
+
+#[test]
+fn an_indexed_library_at_rest_costs_no_store_reads_and_no_scans() {
+    // Regression (#15): at rest over an indexed library the service re-read
+    // the roots from the store every second, and (before that) took its own
+    // walk's opens for changes and walked again, forever: 93 % of a core at
+    // 100,000 photos. Idle must do nothing.
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path().canonicalize().expect("abs");
+    for i in 0..2000u32 {
+        let folder = root.join(format!("{}", 2010 + i % 15)).join(format!("{:02}", 1 + i % 12));
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        distinct_png(&folder.join(format!("IMG_{i:05}.png")), i as usize);
+    }
+    let live = Live::start(&[&root]);
+    assert_eq!(live.counts().0, 2000);
+    let reads = live.library.store().reads();
+    // Three root checks (one a second) and notify's own debounce rounds.
+    let quiet_until = Instant::now() + Duration::from_secs(3);
+    while let Some(left) = quiet_until.checked_duration_since(Instant::now()) {
+        match live.events.recv_timeout(left) {
+            Ok(Event::Index(event)) => panic!("indexing while idle: {event:?}"),
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => panic!("the service stopped"),
+        }
+    }
+    assert_eq!(live.library.store().reads() - reads, 0, "store reads while idle");
 }

@@ -222,21 +222,32 @@ pub fn run(
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Summary, Error> {
-    run_scope(store, embedder, Scope::Roots(roots), options, cancel, on_event)
+    let cancelled = || cancel.load(Ordering::Relaxed);
+    run_scope(store, embedder, Scope::Roots(roots), options, &cancelled, on_event)
 }
 
-/// Like [`run`], over any [`Scope`].
+/// Like [`run`], over any [`Scope`]; the run stops (after committing what
+/// was embedded) once `cancel` says so.
 pub fn run_scope(
     store: &Store,
     embedder: &dyn Embedder,
     scope: Scope<'_>,
     options: &Options,
-    cancel: &AtomicBool,
+    cancel: &(dyn Fn() -> bool + Sync),
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Summary, Error> {
     let started = Instant::now();
-    let stop = AtomicBool::new(false);
-    let halted = || stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed);
+    let (stop, cut) = (AtomicBool::new(false), AtomicBool::new(false));
+    // Once cut, always cut: `cancel` may be a condition that passes (a
+    // change waiting that the caller then handles).
+    let halted = || {
+        if stop.load(Ordering::Relaxed) || cut.load(Ordering::Relaxed) {
+            return true;
+        }
+        let now = cancel();
+        cut.fetch_or(now, Ordering::Relaxed);
+        now
+    };
     let counts = ScanCounts::default();
     let (work_tx, work_rx) = bounded::<Found>(256);
     let (prep_tx, prep_rx) = bounded::<prepare::Prepared>(options.batch_size.max(1) * 2);
@@ -265,7 +276,7 @@ pub fn run_scope(
         outcome
     });
     outcome?;
-    let cancelled = cancel.load(Ordering::Relaxed);
+    let cancelled = cut.load(Ordering::Relaxed);
     let mut summary = Summary { cancelled, missing_roots: writer.missing.clone(), ..Summary::default() };
     if let (false, Scope::Roots(roots)) = (cancelled, scope) {
         summary.removed = sweep(store, roots, &mut summary.missing_roots, options.seed, on_event)?;

@@ -15,7 +15,7 @@ fn no<E>(_: E) -> fmt::Error {
 
 impl fmt::Display for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rtxn = self.env.read_txn().map_err(no)?;
+        let rtxn = self.read_txn().map_err(no)?;
         let meta = self.meta.get(&rtxn, META_KEY).map_err(no)?.ok_or(fmt::Error)?;
         writeln!(f, "schema {}, next id {}, {} embeddings", meta.schema, meta.next_id, meta.embeddings)?;
         for entry in self.roots.iter(&rtxn).map_err(no)? {

@@ -7,11 +7,13 @@
 
 mod check;
 mod codes;
+mod count;
 mod dump;
 mod error;
 mod keys;
 mod nearest;
 mod open;
+mod roots;
 mod write;
 
 use std::collections::BTreeMap;
@@ -26,6 +28,7 @@ use heed::{Env, RoTxn, WithoutTls};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
+pub use count::{ModelStats, Stats};
 pub use error::{Error, Result};
 use keys::{folder_prefix, path_key, plain_path};
 pub use write::Landed;
@@ -218,6 +221,10 @@ pub struct Root {
     pub path: PathBuf,
     /// When it was added.
     pub added: SystemTime,
+    /// Indexed files inside it (none recorded by libraries from before
+    /// roots were counted; [`Store::roots`] always fills it in).
+    #[serde(default)]
+    pub files: Option<u64>,
 }
 
 /// A nearest-neighbour result.
@@ -227,38 +234,6 @@ pub struct Neighbour {
     pub id: PhotoId,
     /// Cosine similarity to the query, in [-1, 1].
     pub score: f32,
-}
-
-/// Counts for `photofind status`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stats {
-    /// Distinct photos (contents).
-    pub photos: u64,
-    /// Paths that hold them.
-    pub paths: u64,
-    /// Files recorded as failed.
-    pub errors: u64,
-    /// Photos whose files are all gone, kept (without being searchable) so
-    /// they need no model call if the bytes come back; purged after a while.
-    pub orphans: u64,
-    /// Embeddings the model ever computed for this library: renames, moves
-    /// and copies add none.
-    pub embeddings: u64,
-    /// Each model in the library and how many vectors it has.
-    pub models: Vec<ModelStats>,
-    /// Bytes the index takes on disk.
-    pub disk_bytes: u64,
-}
-
-/// One model's share of the index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelStats {
-    /// The model id.
-    pub id: String,
-    /// Its vector length.
-    pub dims: usize,
-    /// Photos embedded with it.
-    pub vectors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +305,8 @@ pub struct Store {
     vectors: arroy::Database<'static, Cosine>,
     codes: codes::CodeDb,
     dir: PathBuf,
+    /// Read transactions opened (see [`Store::reads`]).
+    reads: std::sync::atomic::AtomicU64,
 }
 
 const META_KEY: &str = "library";
@@ -337,7 +314,7 @@ const META_KEY: &str = "library";
 impl Store {
     /// The models with an index in this store, by id.
     pub fn models(&self) -> Result<Vec<ModelKey>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let meta = self.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
         Ok(meta.models.iter().map(|(id, &(_, dims))| ModelKey { id: id.clone(), dims }).collect())
     }
@@ -389,7 +366,7 @@ impl Store {
         n: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Vec<f32>>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let Some(reader) = self.model_reader(&rtxn, model)? else { return Ok(Vec::new()) };
         let mut ids = reader.item_ids().clone();
         if let Some(candidates) = candidates {
@@ -407,36 +384,21 @@ impl Store {
         Ok(sample)
     }
 
-    /// How many photos have a vector under `model`.
-    pub fn vector_count(&self, model: &ModelKey) -> Result<u64> {
-        let rtxn = self.env.read_txn()?;
-        Ok(self.model_reader(&rtxn, model)?.map_or(0, |r| r.n_items()))
-    }
-
-    /// How much of the library `model`'s index covers, read in one
-    /// transaction.
-    pub fn coverage(&self, model: &ModelKey) -> Result<Coverage> {
-        let rtxn = self.env.read_txn()?;
-        let vectors = self.model_reader(&rtxn, model)?.map_or(0, |r| r.n_items());
-        let photos = self.photos.len(&rtxn)?.saturating_sub(self.orphans.len(&rtxn)?);
-        Ok(Coverage { vectors, photos })
-    }
-
     /// A photo's metadata.
     pub fn photo(&self, id: PhotoId) -> Result<Option<Photo>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         Ok(self.photos.get(&rtxn, &id)?)
     }
 
     /// The photo with these bytes, if the store has it.
     pub fn id_of(&self, hash: &[u8; 32]) -> Result<Option<PhotoId>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         Ok(self.hashes.get(&rtxn, hash)?)
     }
 
     /// What was last read at `path`.
     pub fn path_entry(&self, path: &Path) -> Result<Option<PathEntry>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         Ok(self.paths.get(&rtxn, &path_key(path))?)
     }
 
@@ -453,7 +415,7 @@ impl Store {
     /// Whether the photo has a vector under `model` (searchable, or kept
     /// aside while its files are gone).
     pub fn has_vector(&self, model: &ModelKey, id: PhotoId) -> Result<bool> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let Some(index) = self.index_of(&rtxn, model)? else { return Ok(false) };
         if self.writer_for(index, model.dims).contains_item(&rtxn, id)? {
             return Ok(true);
@@ -464,20 +426,20 @@ impl Store {
 
     /// A photo's stored vector under `model`.
     pub fn vector(&self, model: &ModelKey, id: PhotoId) -> Result<Option<Vec<f32>>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let Some(index) = self.index_of(&rtxn, model)? else { return Ok(None) };
         Ok(self.writer_for(index, model.dims).item_vector(&rtxn, id)?)
     }
 
     /// The failure recorded for `path`, if any.
     pub fn failure(&self, path: &Path) -> Result<Option<Failure>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         Ok(self.errors.get(&rtxn, &path_key(path))?)
     }
 
     /// Every recorded failure, by path.
     pub fn failures(&self) -> Result<Vec<Failure>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let mut all = Vec::new();
         for entry in self.errors.iter(&rtxn)? {
             all.push(entry?.1);
@@ -489,7 +451,7 @@ impl Store {
     /// and how many there are in all: a folder of 100,000 unreadable files
     /// is shown a page at a time.
     pub fn failures_page(&self, offset: u64, limit: usize) -> Result<FailurePage> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let total = self.errors.len(&rtxn)?;
         let mut failures = Vec::with_capacity(limit.min(1024));
         let skip = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -499,16 +461,6 @@ impl Store {
         Ok(FailurePage { total, failures })
     }
 
-    /// The library's roots, by path.
-    pub fn roots(&self) -> Result<Vec<Root>> {
-        let rtxn = self.env.read_txn()?;
-        let mut all = Vec::new();
-        for entry in self.roots.iter(&rtxn)? {
-            all.push(entry?.1);
-        }
-        Ok(all)
-    }
-
     /// Calls `visit` with every indexed path inside `folder` and its entry.
     /// Stops at the first error `visit` returns.
     pub fn for_each_path_in<E: From<Error>>(
@@ -516,7 +468,7 @@ impl Store {
         folder: &Path,
         mut visit: impl FnMut(&Path, &PathEntry) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let rtxn = self.env.read_txn().map_err(Error::from)?;
+        let rtxn = self.read_txn().map_err(Error::from)?;
         let prefix = folder_prefix(folder);
         for entry in self.paths.prefix_iter(&rtxn, &prefix).map_err(Error::from)? {
             let (key, entry) = entry.map_err(Error::from)?;
@@ -530,7 +482,7 @@ impl Store {
 
     /// Every recorded failure inside `folder`.
     pub fn failures_in(&self, folder: &Path) -> Result<Vec<Failure>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let prefix = folder_prefix(folder);
         let mut found = Vec::new();
         for entry in self.errors.prefix_iter(&rtxn, &prefix)? {
@@ -554,7 +506,7 @@ impl Store {
 
     /// The photos whose metadata satisfies `keep`.
     pub fn ids_where(&self, mut keep: impl FnMut(&Photo) -> bool) -> Result<RoaringBitmap> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let mut ids = RoaringBitmap::new();
         for entry in self.photos.iter(&rtxn)? {
             let (id, photo) = entry?;
@@ -563,28 +515,6 @@ impl Store {
             }
         }
         Ok(ids)
-    }
-
-    /// Counts for `photofind status`.
-    pub fn stats(&self) -> Result<Stats> {
-        let rtxn = self.env.read_txn()?;
-        let meta = self.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
-        let mut models = Vec::new();
-        for (id, &(index, dims)) in &meta.models {
-            let vectors = self.reader(&rtxn, index)?.map_or(0, |r| r.n_items());
-            models.push(ModelStats { id: id.clone(), dims, vectors });
-        }
-        let disk_bytes = std::fs::metadata(self.dir.join("data.mdb")).map_or(0, |m| m.len());
-        let orphans = self.orphans.len(&rtxn)?;
-        Ok(Stats {
-            photos: self.photos.len(&rtxn)?.saturating_sub(orphans),
-            paths: self.paths.len(&rtxn)?,
-            errors: self.errors.len(&rtxn)?,
-            orphans,
-            embeddings: meta.embeddings,
-            models,
-            disk_bytes,
-        })
     }
 }
 

@@ -32,7 +32,7 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
-        let rtxn = self.env.read_txn()?;
+        let rtxn = self.read_txn()?;
         let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
         let search = match search {
             Search::Product if reader.n_items() <= SCAN_LIMIT => Search::Scan,

@@ -47,11 +47,13 @@ impl Store {
             vectors,
             codes,
             dir: dir.to_owned(),
+            reads: Default::default(),
         };
         store.register(None)?;
         if let Some(model) = model {
             store.register_model(model)?;
         }
+        store.count_uncounted_roots()?;
         Ok(store)
     }
 
@@ -96,6 +98,7 @@ impl Store {
             vectors,
             codes,
             dir: dir.to_owned(),
+            reads: Default::default(),
         };
         let rtxn = store.env.read_txn()?;
         let meta = store.meta.get(&rtxn, META_KEY)?.ok_or(Error::MissingMeta)?;

@@ -2,7 +2,7 @@
 //! indexes in one transaction.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use heed::RwTxn;
@@ -11,14 +11,19 @@ use rand::rngs::StdRng;
 
 use super::codes;
 use super::keys::{is_long, path_key};
+use super::roots::RootCounts;
 use super::{
     Change, Embedded, Error, Failure, META_KEY, Meta, N_TREES, Orphan, PathEntry, Photo, PhotoId, Result,
-    Root, Store, hex, unhex,
+    Store, hex, unhex,
 };
 
-/// Which arroy indexes a transaction changed, so only those are rebuilt.
+/// What a transaction changed besides its records: the arroy indexes to
+/// rebuild (only those are), and the roots' file counts.
 #[derive(Default, Clone)]
-struct Dirty(BTreeSet<u16>);
+pub(super) struct Dirty {
+    indexes: BTreeSet<u16>,
+    pub(super) counts: RootCounts,
+}
 
 /// What became of one change of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +72,7 @@ impl Store {
     fn commit_batch(&self, changes: &[Change], seed: u64, isolated: bool) -> Result<Vec<Landed>> {
         let mut wtxn = self.env.write_txn()?;
         let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
-        let mut dirty = Dirty::default();
+        let mut dirty = Dirty { counts: self.root_counts(&wtxn)?, ..Dirty::default() };
         let mut landed = Vec::with_capacity(changes.len());
         for change in changes {
             landed.push(if isolated {
@@ -77,6 +82,7 @@ impl Store {
             });
         }
         self.meta.put(&mut wtxn, META_KEY, &meta)?;
+        self.save_root_counts(&mut wtxn, &dirty.counts)?;
         self.build(&mut wtxn, &meta, &dirty, seed)?;
         wtxn.commit()?;
         Ok(landed)
@@ -121,7 +127,7 @@ impl Store {
         Ok(id)
     }
 
-    fn apply(
+    pub(super) fn apply(
         &self,
         wtxn: &mut RwTxn,
         meta: &mut Meta,
@@ -185,7 +191,7 @@ impl Store {
         };
         self.writer_for(index, model.dims).add_item(wtxn, id, &new.vector)?;
         codes::put(self.codes, wtxn, index, id, &new.vector)?;
-        dirty.0.insert(index);
+        dirty.indexes.insert(index);
         meta.embeddings += 1;
         self.attach(wtxn, meta, dirty, id, &new.path, new.size, new.modified)?;
         Ok(id)
@@ -204,10 +210,10 @@ impl Store {
         modified: SystemTime,
     ) -> Result<()> {
         let key = path_key(path);
-        if let Some(old) = self.paths.get(wtxn, &key)?
-            && old.id != id
-        {
-            self.detach(wtxn, meta, dirty, old.id, path)?;
+        match self.paths.get(wtxn, &key)? {
+            None => dirty.counts.add(path, 1),
+            Some(old) if old.id != id => self.detach(wtxn, meta, dirty, old.id, path)?,
+            Some(_) => {}
         }
         let mut photo = self.photos.get(wtxn, &id)?.ok_or(Error::MissingPhoto(id))?;
         if photo.paths.is_empty() {
@@ -227,6 +233,7 @@ impl Store {
     fn forget_path(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &mut Dirty, path: &Path) -> Result<()> {
         let key = path_key(path);
         if let Some(old) = self.paths.get(wtxn, &key)? {
+            dirty.counts.add(path, -1);
             self.paths.delete(wtxn, &key)?;
             self.detach(wtxn, meta, dirty, old.id, path)?;
         }
@@ -256,7 +263,7 @@ impl Store {
             if let Some(vector) = writer.item_vector(wtxn, id)? {
                 writer.del_item(wtxn, id)?;
                 codes::delete(self.codes, wtxn, index, id)?;
-                dirty.0.insert(index);
+                dirty.indexes.insert(index);
                 vectors.push((index, vector));
             }
         }
@@ -274,7 +281,7 @@ impl Store {
             if vector.len() == dims && !writer.contains_item(wtxn, id)? {
                 writer.add_item(wtxn, id, &vector)?;
                 codes::put(self.codes, wtxn, index, id, &vector)?;
-                dirty.0.insert(index);
+                dirty.indexes.insert(index);
             }
         }
         self.orphans.delete(wtxn, &id)?;
@@ -333,62 +340,14 @@ impl Store {
         Ok(Some(gone))
     }
 
-    fn build(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &Dirty, seed: u64) -> Result<()> {
+    pub(super) fn build(&self, wtxn: &mut RwTxn, meta: &Meta, dirty: &Dirty, seed: u64) -> Result<()> {
         for &(index, dims) in meta.models.values() {
-            if dirty.0.contains(&index) {
+            if dirty.indexes.contains(&index) {
                 let writer = self.writer_for(index, dims);
                 writer.builder(&mut StdRng::seed_from_u64(seed)).n_trees(N_TREES).build(wtxn)?;
             }
         }
         Ok(())
-    }
-
-    /// Adds a root folder (kept as given: the caller makes it absolute).
-    /// Returns false when it was already a root.
-    pub fn add_root(&self, path: &Path) -> Result<bool> {
-        let mut wtxn = self.env.write_txn()?;
-        let key = path_key(path);
-        if self.roots.get(&wtxn, &key)?.is_some() {
-            return Ok(false);
-        }
-        let root = Root { path: path.to_owned(), added: SystemTime::now() };
-        self.roots.put(&mut wtxn, &key, &root)?;
-        wtxn.commit()?;
-        Ok(true)
-    }
-
-    /// Removes a root and, in the same transaction, every path under it that
-    /// no other root holds. Returns how many paths left the index, or `None`
-    /// when it was not a root.
-    pub fn remove_root(&self, path: &Path, seed: u64) -> Result<Option<usize>> {
-        let roots = self.roots()?;
-        if !roots.iter().any(|r| r.path == path) {
-            return Ok(None);
-        }
-        let others: Vec<PathBuf> = roots.into_iter().map(|r| r.path).filter(|p| p != path).collect();
-        let held_elsewhere = |p: &Path| others.iter().any(|root| p.starts_with(root));
-        let mut gone = Vec::new();
-        self.for_each_path_in::<Error>(path, |p, _| {
-            if !held_elsewhere(p) {
-                gone.push(Change::Removed(p.to_owned()));
-            }
-            Ok(())
-        })?;
-        for failure in self.failures_in(path)? {
-            if !held_elsewhere(&failure.path) {
-                gone.push(Change::Removed(failure.path));
-            }
-        }
-        let mut wtxn = self.env.write_txn()?;
-        let mut meta = self.meta.get(&wtxn, META_KEY)?.ok_or(Error::MissingMeta)?;
-        let mut dirty = Dirty::default();
-        for change in &gone {
-            self.apply(&mut wtxn, &mut meta, &mut dirty, change)?;
-        }
-        self.roots.delete(&mut wtxn, &path_key(path))?;
-        self.build(&mut wtxn, &meta, &dirty, seed)?;
-        wtxn.commit()?;
-        Ok(Some(gone.len()))
     }
 }
 
