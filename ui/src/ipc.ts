@@ -67,7 +67,12 @@ export interface RootInfo {
 
 /** Where indexing stands. `error`: the service stopped and starts again in `retry_seconds`. */
 export interface IndexStatus {
+  /** `idle`: up to date. */
   state: "idle" | "scanning" | "indexing" | "paused" | "error";
+  /** Photos in the library as of the last time the service caught up. */
+  photos: number;
+  /** Files the current run found already indexed and unchanged. */
+  unchanged: number;
   done: number;
   total: number;
   per_second: number;

@@ -152,10 +152,10 @@ test("an idle index has nothing to pause", async () => {
 
   expect(byTestId(page, "pause")).toBeNull();
   expect(byTestId(page, "resume")).toBeNull();
-  expect(get(page, "index-state").textContent).toContain("Up to date: 3 photos");
+  expect(get(page, "index-state").textContent).toContain("Up to date · 3 photos");
 });
 
-test("library-changed refreshes the folders and re-runs the current search", async () => {
+test("library-changed refreshes the folders and offers the new results instead of re-running the search", async () => {
   let roots = [HOLIDAYS];
   let hits = [hit("/photos/old.jpg")];
   const backend = fakeBackend()
@@ -171,10 +171,26 @@ test("library-changed refreshes the folders and re-runs the current search", asy
   roots = [HOLIDAYS, USB];
   hits = [hit("/photos/new.jpg"), hit("/photos/old.jpg")];
   await rustEmits("library-changed");
+  await rustEmits("library-changed");
 
+  await vi.waitFor(() => expect(allByTestId(page, "folder")).toHaveLength(2));
+  expect(resultPaths(page)).toEqual(["/photos/old.jpg"]);
+  expect(backend.searches().map((request) => request.text)).toEqual(["cat"]);
+
+  click(get(page, "results-outdated").querySelector("button")!);
   await vi.waitFor(() => expect(resultPaths(page)).toEqual(["/photos/new.jpg", "/photos/old.jpg"]));
-  expect(allByTestId(page, "folder")).toHaveLength(2);
+  expect(byTestId(page, "results-outdated")).toBeNull();
   expect(backend.searches().map((request) => request.text)).toEqual(["cat", "cat"]);
+});
+
+test("a scan that finds nothing new reads as checking, not as indexing 0 of 0", async () => {
+  const scanning: IndexStatus = { ...IDLE, state: "scanning", done: 0, total: 0, unchanged: 53_332 };
+  const backend = fakeBackend().on("index_status", () => scanning);
+  const page = await renderApp(backend);
+
+  expect(get(page, "index-state").textContent).toContain("Checking folders… 53,332 checked");
+  expect(byTestId(page, "index-counts")).toBeNull();
+  expect(byTestId(page, "still-indexing")).toBeNull();
 });
 
 test("a failed folder action shows the message Rust gave", async () => {

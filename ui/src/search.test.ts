@@ -145,7 +145,7 @@ test("arrow keys move the selection across and down the grid, Enter opens the pr
   expect(byTestId(page, "preview")).toBeNull();
 });
 
-test("the selection and preview stay on their photo when library-changed re-runs the search", async () => {
+test("the selection and preview stay on their photo when the new results are shown", async () => {
   let hits = [hit("/photos/a.jpg"), hit("/photos/b.jpg")];
   const backend = fakeBackend().on("search", () => results(hits));
   const page = await searchFor(backend, "cat");
@@ -153,6 +153,7 @@ test("the selection and preview stay on their photo when library-changed re-runs
 
   hits = [hit("/photos/new.jpg"), hit("/photos/a.jpg"), hit("/photos/b.jpg")];
   await rustEmits("library-changed");
+  click(button(get(page, "results-outdated"), "Show new results"));
   await vi.waitFor(() => expect(resultPaths(page)).toHaveLength(3));
 
   expect(selectedPath(page)).toBe("/photos/b.jpg");

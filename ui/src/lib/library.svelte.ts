@@ -23,8 +23,11 @@ export class Library {
     this.failures = new Failures(alerts);
   }
 
+  /** Photos wait to be indexed (a scan that finds nothing new is not indexing). */
   get indexing(): boolean {
-    return this.status?.state === "scanning" || this.status?.state === "indexing";
+    const status = this.status;
+    if (status === null) return false;
+    return status.state === "indexing" || (status.state === "scanning" && status.total > status.done);
   }
 
   /** Asks for everything at once; one failing command does not keep the others from showing. */
@@ -32,7 +35,7 @@ export class Library {
     await Promise.all([this.refreshRoots(), this.refreshStatus(), this.refreshModel()]);
   }
 
-  /** Listens to Rust's events; `onLibraryChanged` also re-runs the search. */
+  /** Listens to Rust's events; `onLibraryChanged` hears that photos came or went. */
   async subscribe(onLibraryChanged: () => void): Promise<Unsubscribe> {
     const subscriptions = await Promise.all([
       ipc.onIndexStatus((status) => this.#setStatus(status)),

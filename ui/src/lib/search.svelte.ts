@@ -26,6 +26,9 @@ export class Search {
   busy = $state(false);
   /** Which version of the query `results` answer; a re-run of the same query keeps it. */
   shownQuery = $state(0);
+  /** Photos were indexed or removed since `results` came: the page offers to show the new
+   * answer instead of re-running a thousand-hit search on every commit. */
+  outdated = $state(false);
 
   #timer: ReturnType<typeof setTimeout> | undefined;
   #query = 0;
@@ -75,6 +78,7 @@ export class Search {
   /** Runs the current query now; the debounce timer, if any, is dropped. */
   async run(): Promise<void> {
     this.#cancelTimer();
+    this.outdated = false;
     const ticket = ++this.#started;
     const query = this.#query;
     if (this.isEmpty) return this.#show(ticket, query, null, null);
@@ -87,6 +91,11 @@ export class Search {
     } finally {
       if (ticket === this.#started) this.busy = false;
     }
+  }
+
+  /** The library changed: the results on screen may be out of date. */
+  libraryChanged(): void {
+    if (this.results !== null) this.outdated = true;
   }
 
   /** Stops a pending debounced search, e.g. when the page goes away. */

@@ -27,6 +27,8 @@ export const READY_MODEL: ModelInfo = {
 
 export const IDLE: IndexStatus = {
   state: "idle",
+  photos: 3,
+  unchanged: 0,
   done: 3,
   total: 3,
   per_second: 0,
