@@ -13,10 +13,13 @@
 //! - `query --model CKPT --n N --data-dir DIR`: end-to-end text query
 //!   latency (text tower + search + metadata) over N synthetic photos; the
 //!   library it builds is one `photofind search --data-dir DIR` can open.
+//! - `library --count N --out DIR`: N small distinct JPEGs in year/month
+//!   folders, a scale library for the watching service (bench/live).
 
 mod ann;
 mod decode;
 mod embed;
+mod library;
 mod synth;
 
 use anyhow::Result;
@@ -35,6 +38,8 @@ enum Command {
     Ann(ann::Args),
     /// End-to-end text query latency over a synthetic library.
     Query(ann::QueryArgs),
+    /// N small distinct JPEGs in year/month folders.
+    Library(library::Args),
 }
 
 fn main() -> Result<()> {
@@ -44,6 +49,7 @@ fn main() -> Result<()> {
         Command::Embed(args) => embed::run(&args)?,
         Command::Ann(args) => ann::run(&args)?,
         Command::Query(args) => ann::query(&args)?,
+        Command::Library(args) => library::run(&args)?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
