@@ -112,9 +112,11 @@ impl std::str::FromStr for Day {
 
 /// One result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
     /// The photo's path (the first one that is there now).
     #[serde(with = "crate::paths::serde")]
+    #[cfg_attr(feature = "ts", ts(type = "PathJson"))]
     pub path: PathBuf,
     /// Cosine similarity between the query and the photo.
     pub score: f32,
@@ -124,6 +126,7 @@ pub struct Hit {
     pub good: Option<bool>,
     /// Every path with these bytes.
     #[serde(with = "crate::paths::serde_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "PathJson[]"))]
     pub paths: Vec<PathBuf>,
     /// None of the paths is there now (an unplugged drive?).
     pub offline: bool,
@@ -143,6 +146,7 @@ pub struct Hit {
 
 /// The answer to a query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Results {
     /// Best first.
     pub hits: Vec<Hit>,

@@ -438,7 +438,7 @@ impl Service<'_> {
                     Walked::Skipped(skipped) => skipped.path().to_owned(),
                 };
                 let stat = stat(&path);
-                self.pending.add(path, stat, now);
+                self.pending.listed(path, stat, now);
             }
         }
         settled.files

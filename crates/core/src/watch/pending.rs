@@ -19,6 +19,10 @@ pub(super) struct Pending {
 struct Waiting {
     stat: Stat,
     since: Instant,
+    /// Found by listing a folder that had held still: it goes as soon as
+    /// one more look finds its stat unchanged (no second settle period:
+    /// a photo copied into a new folder waited for both, twice as long).
+    listed: bool,
 }
 
 /// What held still long enough.
@@ -33,12 +37,18 @@ pub(super) struct Settled {
 impl Pending {
     /// `path` changed (as `stat` now): it settles again from `now`.
     pub fn changed(&mut self, path: PathBuf, stat: Stat, now: Instant) {
-        self.paths.insert(path, Waiting { stat, since: now });
+        self.paths.insert(path, Waiting { stat, since: now, listed: false });
     }
 
     /// `path` is to be looked at; one already waiting keeps its clock.
     pub fn add(&mut self, path: PathBuf, stat: Stat, now: Instant) {
-        self.paths.entry(path).or_insert(Waiting { stat, since: now });
+        self.paths.entry(path).or_insert(Waiting { stat, since: now, listed: false });
+    }
+
+    /// `path` was found listing a settled folder: it goes at the next look
+    /// that finds its stat unchanged. One already waiting keeps its clock.
+    pub fn listed(&mut self, path: PathBuf, stat: Stat, now: Instant) {
+        self.paths.entry(path).or_insert(Waiting { stat, since: now, listed: true });
     }
 
     /// Forgets every path inside `folder` (a root gone or removed).
@@ -66,10 +76,11 @@ impl Pending {
         self.paths.retain(|path, waiting| {
             let current = stat(path);
             if current != waiting.stat {
-                *waiting = Waiting { stat: current, since: now };
+                *waiting = Waiting { stat: current, since: now, listed: false };
                 return true;
             }
-            if now.duration_since(waiting.since) < settle {
+            let held = now.duration_since(waiting.since);
+            if held < settle && !(waiting.listed && held > Duration::ZERO) {
                 return true;
             }
             if is_folder(path) { &mut settled.folders } else { &mut settled.files }.push(path.clone());
@@ -95,8 +106,10 @@ mod tests {
     enum Step {
         /// The watcher reported a change at the path (its size as it is).
         Changed(&'static str),
-        /// The service lists a folder: the path is to be looked at.
+        /// The service hands a path over again: it is to be looked at.
         Add(&'static str),
+        /// The service listed a settled folder and found the path.
+        Listed(&'static str),
         /// The file now has this size (written further, or new).
         Write(&'static str, u64),
         /// The file is gone.
@@ -117,6 +130,7 @@ mod tests {
             match step {
                 Step::Changed(p) => pending.changed(p.into(), stat(Path::new(p)), now),
                 Step::Add(p) => pending.add(p.into(), stat(Path::new(p)), now),
+                Step::Listed(p) => pending.listed(p.into(), stat(Path::new(p)), now),
                 Step::Write(p, size) => drop(disk.borrow_mut().insert(p.into(), size)),
                 Step::Delete(p) => drop(disk.borrow_mut().remove(Path::new(p))),
                 Step::Look(files, folders) => {
