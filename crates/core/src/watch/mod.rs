@@ -291,15 +291,12 @@ impl Service<'_> {
     fn check_root(&mut self, path: &Path, on_event: &mut dyn FnMut(Event)) {
         match self.roots.check(path, Instant::now()) {
             Presence::Same => {}
-            Presence::Back { warning } => {
-                let state = match warning {
-                    None => RootState::Watching,
-                    Some(message) => {
-                        self.publisher.state().warnings.push(message.clone());
-                        on_event(Event::Warning { message });
-                        RootState::Polling
-                    }
-                };
+            Presence::Back { polled, warnings } => {
+                for message in warnings {
+                    self.publisher.state().warnings.push(message.clone());
+                    on_event(Event::Warning { message });
+                }
+                let state = if polled { RootState::Polling } else { RootState::Watching };
                 self.set_state(path, state, on_event);
                 self.rescans.insert(path.to_owned());
             }

@@ -26,8 +26,14 @@ struct Root {
 pub(super) enum Presence {
     /// No change.
     Same,
-    /// It is there (again): now watched, or polled with this warning.
-    Back { warning: Option<String> },
+    /// It is there (again): watched, or polled when the OS refused; with
+    /// what the user should hear (the watch limit, a folder it cannot read).
+    Back {
+        /// The OS does not watch it: it is rescanned periodically.
+        polled: bool,
+        /// Messages for the user.
+        warnings: Vec<String>,
+    },
     /// It went away: unwatched; its photos stay.
     Gone,
 }
@@ -124,16 +130,25 @@ impl Roots {
             self.set_watched(path, false, None);
             return Presence::Gone;
         }
-        match self.watcher.watch(path, RecursiveMode::Recursive) {
+        let mut warnings = Vec::new();
+        if let Err(err) = std::fs::read_dir(path) {
+            warnings.push(format!(
+                "{}: cannot read this folder ({err}); its photos stay in the index as they were",
+                path.display()
+            ));
+        }
+        let polled = match self.watcher.watch(path, RecursiveMode::Recursive) {
             Ok(()) => {
                 self.set_watched(path, true, None);
-                Presence::Back { warning: None }
+                false
             }
             Err(err) => {
                 self.set_watched(path, false, Some(now + self.poll_every));
-                Presence::Back { warning: Some(watch_failure(path, &err, self.poll_every)) }
+                warnings.push(watch_failure(path, &err, self.poll_every));
+                true
             }
-        }
+        };
+        Presence::Back { polled, warnings }
     }
 
     fn set_watched(&mut self, path: &Path, watched: bool, next_poll: Option<Instant>) {
@@ -215,7 +230,7 @@ mod tests {
         assert_eq!((new, gone), (vec![root.clone()], vec![]));
         assert!(roots.present().is_empty(), "not checked yet");
         let now = Instant::now();
-        assert_eq!(roots.check(&root, now), Presence::Back { warning: None });
+        assert_eq!(roots.check(&root, now), Presence::Back { polled: false, warnings: vec![] });
         roots.set_state(&root, RootState::Watching);
         assert_eq!(roots.check(&root, now), Presence::Same);
         assert!(roots.is_watched(&root));
@@ -223,5 +238,23 @@ mod tests {
         assert_eq!(roots.check(&root, now), Presence::Gone);
         assert!(!roots.is_watched(&root));
         assert_eq!(roots.due_polls(now + Duration::from_secs(600)), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn a_root_that_cannot_be_read_is_watched_and_said_so() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("locked");
+        std::fs::create_dir(&root).expect("mkdir");
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        if std::fs::read_dir(&root).is_ok() {
+            return; // root reads anything: nothing to see here
+        }
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let mut roots = Roots::new(Duration::from_millis(50), Duration::from_secs(300), tx).expect("watcher");
+        roots.sync(&BTreeSet::from([root.clone()]));
+        let Presence::Back { warnings, .. } = roots.check(&root, Instant::now()) else { panic!("there") };
+        assert!(warnings.iter().any(|w| w.contains("cannot read this folder")), "{warnings:?}");
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
     }
 }
