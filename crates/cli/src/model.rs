@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use photofind_core::live::not_installed;
 use photofind_models::{FetchOptions, Manifest, Models, fetch, unverified_warning};
 use serde::Serialize;
 
@@ -236,16 +237,4 @@ fn builtin(id: &str) -> Result<Manifest> {
         let known: Vec<String> = Manifest::builtin().into_iter().map(|m| m.id).collect();
         format!("no built-in model {id:?} (known: {}); or give a manifest file", known.join(", "))
     })
-}
-
-/// What to say when `id` is not installed.
-pub fn not_installed(models: &Models, id: &str) -> String {
-    match Manifest::find_builtin(id) {
-        Some(manifest) => photofind_models::missing_model_message(&manifest, models.root()),
-        None => format!(
-            "model {id} is not installed in {}: see `photofind model list`, or pass --model DIR / \
-             PHOTOFIND_MODEL=DIR with any local CLIP checkpoint directory",
-            models.root().display()
-        ),
-    }
 }

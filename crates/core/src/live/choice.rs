@@ -83,14 +83,20 @@ impl ModelChoice {
     /// What to do when the model in use is not installed.
     pub fn missing_message(&self) -> String {
         let id = self.models.current().unwrap_or_else(|_| photofind_models::DEFAULT_MODEL_ID.to_owned());
-        match Manifest::find_builtin(&id) {
-            Some(manifest) => photofind_models::missing_model_message(&manifest, self.models.root()),
-            None => format!(
-                "model {id} is not installed in {}: see `photofind model list`, or pass --model DIR / \
-                 PHOTOFIND_MODEL=DIR with any local CLIP checkpoint directory",
-                self.models.root().display()
-            ),
-        }
+        not_installed(&self.models, &id)
+    }
+}
+
+/// What to do when model `id` is not installed: how to download it (a
+/// built-in model) or where to put one.
+pub fn not_installed(models: &Models, id: &str) -> String {
+    match Manifest::find_builtin(id) {
+        Some(manifest) => photofind_models::missing_model_message(&manifest, models.root()),
+        None => format!(
+            "model {id} is not installed in {}: see `photofind model list`, or pass --model DIR / \
+             PHOTOFIND_MODEL=DIR with any local CLIP checkpoint directory",
+            models.root().display()
+        ),
     }
 }
 

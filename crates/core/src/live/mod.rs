@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-pub use self::choice::{ModelChoice, ModelError};
+pub use self::choice::{ModelChoice, ModelError, not_installed};
 use crate::service::WriterLock;
 use crate::store::Coverage;
 use crate::{Embedder, Library, index, watch};

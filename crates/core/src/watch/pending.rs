@@ -187,7 +187,37 @@ mod tests {
                 &[(0, Write("/r/2024", 0)), (0, Changed("/r/2024")), (800, Look(&[], &["/r/2024"]))],
             ),
             (
-                "a listed path keeps the clock of a change already waiting",
+                "a file found in a settled folder goes at the next look, not a settle later",
+                &[
+                    (0, Write("/r/new/a.jpg", 10)),
+                    (800, Listed("/r/new/a.jpg")),
+                    (800, Look(&[], &[])),
+                    (1050, Look(&["/r/new/a.jpg"], &[])),
+                ],
+            ),
+            (
+                "a file found in a settled folder that still grows settles like any other",
+                &[
+                    (0, Write("/r/new/b.jpg", 1)),
+                    (800, Listed("/r/new/b.jpg")),
+                    (900, Write("/r/new/b.jpg", 2)),
+                    (1050, Look(&[], &[])),
+                    (1300, Look(&[], &[])),
+                    (1850, Look(&["/r/new/b.jpg"], &[])),
+                ],
+            ),
+            (
+                "a found file keeps the clock of a change already waiting",
+                &[
+                    (0, Write("/r/a.jpg", 1)),
+                    (0, Changed("/r/a.jpg")),
+                    (600, Listed("/r/a.jpg")),
+                    (700, Look(&[], &[])),
+                    (800, Look(&["/r/a.jpg"], &[])),
+                ],
+            ),
+            (
+                "a path handed over again keeps the clock of a change already waiting",
                 &[
                     (0, Write("/r/a.jpg", 1)),
                     (0, Changed("/r/a.jpg")),
