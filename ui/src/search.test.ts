@@ -1,6 +1,7 @@
 // Searching by text: debounce, stale answers, the virtualised grid, keyboard and preview.
 import { afterEach, expect, test, vi } from "vitest";
 import type { Results } from "./ipc";
+import { DEBOUNCE_MS } from "./lib/search.svelte";
 import {
   allByTestId,
   byTestId,
@@ -22,20 +23,40 @@ import {
 
 afterEach(cleanup);
 
-test("typing searches once, 150 ms after the last keystroke", async () => {
+test("typing searches once, DEBOUNCE_MS after the last keystroke", async () => {
   const backend = fakeBackend();
   const page = await renderApp(backend);
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   const input = get(page, "search-input");
 
   typeInto(input, "c");
-  await vi.advanceTimersByTimeAsync(100);
+  await vi.advanceTimersByTimeAsync(DEBOUNCE_MS - 10);
   typeInto(input, "at");
-  await vi.advanceTimersByTimeAsync(149);
+  await vi.advanceTimersByTimeAsync(DEBOUNCE_MS - 1);
   expect(backend.searches()).toEqual([]);
 
   await vi.advanceTimersByTimeAsync(1);
   expect(backend.searches()).toEqual([{ text: "cat", images: [], limit: 1000 }]);
+});
+
+test("clearing the box and typing again at once never shows the old query's results", async () => {
+  const backend = fakeBackend().on("search", ({ request }: { request: { text: string } }) =>
+    results([hit(`/photos/${request.text}.jpg`)]),
+  );
+  const page = await searchFor(backend, "cat");
+  expect(resultPaths(page)).toEqual(["/photos/cat.jpg"]);
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  const input = get(page, "search-input");
+
+  (input as HTMLInputElement).value = "";
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  typeInto(input, "dog");
+  await settle();
+  expect(resultPaths(page)).toEqual([]);
+
+  await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
+  await settle();
+  expect(resultPaths(page)).toEqual(["/photos/dog.jpg"]);
 });
 
 test("a slow answer to an earlier query does not replace the answer to a later one", async () => {
@@ -47,9 +68,9 @@ test("a slow answer to an earlier query does not replace the answer to a later o
   const input = get(page, "search-input");
 
   typeInto(input, "ca");
-  await vi.advanceTimersByTimeAsync(150);
+  await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
   typeInto(input, "t");
-  await vi.advanceTimersByTimeAsync(150);
+  await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
   expect(backend.searches().map((request) => request.text)).toEqual(["ca", "cat"]);
 
   answers[1]?.resolve(results([hit("/photos/cat.jpg")]));
