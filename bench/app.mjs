@@ -11,8 +11,12 @@ import { Session, waitFor } from "../tests/e2e/webdriver.mjs";
 
 const REPO = join(import.meta.dirname, "..");
 const BENCH = process.env.BENCH_DIR ?? "/var/tmp/photofind-bench";
-/** The page's typing debounce (ui/src/lib/search.svelte.ts DEBOUNCE_MS). */
-const DEBOUNCE_MS = 150;
+/** The page's typing debounce, read from ui/src/lib/search.svelte.ts (DEBOUNCE_MS). */
+const DEBOUNCE_MS = Number(
+  /export const DEBOUNCE_MS = (\d+);/.exec(
+    readFileSync(new URL("../ui/src/lib/search.svelte.ts", import.meta.url), "utf8"),
+  )?.[1] ?? NaN,
+);
 const QUERIES = ["cat", "beach", "dog", "mountain", "red car", "sunset", "snow", "city at night", "flowers", "a boat"];
 /** A month the generated library lacks (bench/live uses 2030). */
 const NEW_FOLDER = join("2031", "01");
