@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tauri::Url;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult, ErrorKind};
 
 /// Extensions of the files the app hands to the desktop to open or show: images only, so a
 /// `.desktop` file, a script or an executable under a root is never launched.
@@ -67,7 +67,7 @@ pub fn openable(
 }
 
 fn refused(path: &Path, why: &str) -> CommandError {
-    CommandError::new("not_allowed", format!("{} {why}", path.display()))
+    CommandError::new(ErrorKind::NotAllowed, format!("{} {why}", path.display()))
 }
 
 /// The origins of the app's own pages: `tauri://localhost` (`http(s)://tauri.localhost` on
@@ -161,10 +161,10 @@ mod tests {
         assert!(openable(&root.join("photo.jpg"), &roots, held).is_ok());
         // Each refusal is by one rule: the others would let it through.
         let not_held = openable(&root.join("photo.jpg"), &roots, |_| Ok(false));
-        assert_eq!(not_held.map_err(|e| e.kind), Err("not_allowed"));
+        assert_eq!(not_held.map_err(|e| e.kind), Err(ErrorKind::NotAllowed));
         for path in ["run.desktop", "disguised.jpg", "link.jpg"] {
             let refused = openable(&root.join(path), &roots, held);
-            assert_eq!(refused.map_err(|e| e.kind), Err("not_allowed"), "{path}");
+            assert_eq!(refused.map_err(|e| e.kind), Err(ErrorKind::NotAllowed), "{path}");
         }
     }
 

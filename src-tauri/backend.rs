@@ -11,19 +11,33 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use photofind_clip::Clip;
 use photofind_core::live::ModelChoice;
-use photofind_core::service::{RootState, ServiceState};
+use photofind_core::service::ServiceState;
 use photofind_core::{Embedder, Library};
 use photofind_models::{Manifest, Models};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
 use crate::access::{self, Inside};
-use crate::error::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::service::{self, IndexState, IndexStatus, PageFeed, Service};
 use crate::thumbs::Thumbs;
 
+/// Whether the model can be used, as the page's `ModelState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    /// Loaded: searches and indexing use it.
+    Ready,
+    /// Not on disk (or it failed to load): the page offers the download.
+    Missing,
+    /// Being downloaded; `model-progress` events tell how far.
+    Downloading,
+}
+
 /// The model, as the page's `ModelInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelInfo {
     /// Model id.
     pub id: String,
@@ -33,10 +47,32 @@ pub struct ModelInfo {
     pub size: u64,
     /// License.
     pub license: String,
-    /// `ready`, `missing` or `downloading`.
-    pub state: &'static str,
+    /// Whether it can be used.
+    pub state: ModelState,
     /// What went wrong, or what to do.
     pub message: Option<String>,
+}
+
+/// How far a model download is, as the page's `ModelProgress` (the `model-progress` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ModelProgress {
+    /// The file being downloaded.
+    pub file: String,
+    /// Bytes of the model on disk, including bytes resumed from an earlier run.
+    pub done: u64,
+    /// Bytes of the whole model, as far as they are known.
+    pub total: u64,
+    /// Bytes per second received in this run.
+    pub rate: u64,
+    /// Seconds left at the current rate, once there is a rate.
+    pub eta_seconds: Option<u64>,
+}
+
+impl From<&photofind_models::Progress> for ModelProgress {
+    fn from(p: &photofind_models::Progress) -> Self {
+        Self { file: p.file.clone(), done: p.done, total: p.total, rate: p.rate, eta_seconds: p.eta_secs }
+    }
 }
 
 /// Everything the commands share.
@@ -61,7 +97,7 @@ pub fn data_dir() -> CommandResult<PathBuf> {
     std::env::var_os("PHOTOFIND_DATA_DIR")
         .map(PathBuf::from)
         .or_else(photofind_core::default_data_dir)
-        .ok_or_else(|| CommandError::new("io", "no data directory: set PHOTOFIND_DATA_DIR"))
+        .ok_or_else(|| CommandError::new(ErrorKind::Io, "no data directory: set PHOTOFIND_DATA_DIR"))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,7 +157,7 @@ impl Backend {
     /// The model searches use now, or what to do without one. A search holds it for its whole
     /// run, so it answers from one model's index even while a switch completes.
     pub fn clip(&self) -> CommandResult<Arc<Clip>> {
-        self.loaded().ok_or_else(|| CommandError::new("no_model", self.missing_message()))
+        self.loaded().ok_or_else(|| CommandError::new(ErrorKind::NoModel, self.missing_message()))
     }
 
     fn manifest(&self) -> Option<Manifest> {
@@ -237,10 +273,9 @@ impl Backend {
 
     /// Staged bytes by token.
     pub fn staged(&self, token: &str) -> CommandResult<Arc<Vec<u8>>> {
-        lock(&self.staged)
-            .get(token)
-            .cloned()
-            .ok_or_else(|| CommandError::new("not_found", format!("image {token} expired: pick it again")))
+        lock(&self.staged).get(token).cloned().ok_or_else(|| {
+            CommandError::new(ErrorKind::NotFound, format!("image {token} expired: pick it again"))
+        })
     }
 
     /// Remembers files the user dropped on the window: they may be searched by path.
@@ -287,12 +322,12 @@ impl Backend {
         // point anywhere); without a model it describes the one to download.
         let manifest = self.manifest().filter(|m| loaded.as_ref().is_none_or(|id| *id == m.id));
         let state = match () {
-            _ if loaded.is_some() => "ready",
-            _ if self.downloading.load(Ordering::Relaxed) => "downloading",
-            _ => "missing",
+            _ if loaded.is_some() => ModelState::Ready,
+            _ if self.downloading.load(Ordering::Relaxed) => ModelState::Downloading,
+            _ => ModelState::Missing,
         };
         // Only a failed download or load has something to say; a first run just offers the download.
-        let message = if state == "missing" { lock(&self.model_message).clone() } else { None };
+        let message = if state == ModelState::Missing { lock(&self.model_message).clone() } else { None };
         match manifest {
             Some(m) => {
                 ModelInfo { size: m.total_size(), id: m.id, name: m.name, license: m.license, state, message }
@@ -311,7 +346,7 @@ impl Backend {
         }
         let manifest = self
             .manifest()
-            .ok_or_else(|| CommandError::new("model", "no built-in model is chosen to download"))?;
+            .ok_or_else(|| CommandError::new(ErrorKind::Model, "no built-in model is chosen to download"))?;
         if self.downloading.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
@@ -320,13 +355,12 @@ impl Backend {
             let cancel = AtomicBool::new(false);
             let options = photofind_models::FetchOptions::default();
             let result = photofind_models::fetch(&manifest, &backend.models(), &options, &cancel, &mut |p| {
-                let progress = serde_json::json!({
-                    "file": p.file, "done": p.done, "total": p.total, "rate": p.rate, "eta_seconds": p.eta_secs,
-                });
-                let _ = app.emit("model-progress", progress);
+                let _ = app.emit("model-progress", ModelProgress::from(p));
             });
             let outcome = result
-                .map_err(|e| CommandError::new("model", format!("{e}\n{}", backend.missing_message())))
+                .map_err(|e| {
+                    CommandError::new(ErrorKind::Model, format!("{e}\n{}", backend.missing_message()))
+                })
                 .and_then(|dir| backend.load_model(&dir));
             backend.downloading.store(false, Ordering::SeqCst);
             match outcome {
@@ -357,26 +391,77 @@ impl Backend {
 
 /// Loads the CLIP model in `dir`.
 pub fn load_clip(dir: &Path) -> CommandResult<Clip> {
-    Clip::load(dir)
-        .map_err(|e| CommandError::new("model", format!("cannot load the model in {}: {e}", dir.display())))
+    Clip::load(dir).map_err(|e| {
+        CommandError::new(ErrorKind::Model, format!("cannot load the model in {}: {e}", dir.display()))
+    })
 }
 
 /// A folder, as the page's `RootInfo`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RootInfo {
     /// The folder, as the library stores it (the page sends it back to remove it).
     #[serde(with = "photofind_core::paths::serde")]
+    #[cfg_attr(test, ts(type = "PathJson"))]
     pub path: PathBuf,
     /// Indexed photo files in it (a counter kept with each commit).
     pub photos: u64,
-    /// `watching`, `scanning` or `offline`.
-    pub state: &'static str,
+    /// What the service does with it.
+    pub state: RootState,
 }
 
-fn root_state(state: RootState) -> &'static str {
+/// What the service does with a folder, as the page's `RootState`: core's states, as few as the
+/// page tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RootState {
+    /// Its changes are followed (by events, or by polling where the OS cannot watch it).
+    Watching,
+    /// Being walked to find what changed.
+    Scanning,
+    /// Not there: its disk is not mounted; its photos stay in the index.
+    Offline,
+}
+
+fn root_state(state: photofind_core::service::RootState) -> RootState {
+    use photofind_core::service::RootState as Service;
     match state {
-        RootState::Offline => "offline",
-        RootState::Scanning => "scanning",
-        RootState::Watching | RootState::Polling | RootState::Idle => "watching",
+        Service::Offline => RootState::Offline,
+        Service::Scanning => RootState::Scanning,
+        Service::Watching | Service::Polling | Service::Idle => RootState::Watching,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use photofind_core::service::RootState as Service;
+
+    #[test]
+    fn model_progress_serializes_as_the_pages_model_progress() {
+        let progress = photofind_models::Progress {
+            file: "model.safetensors".into(),
+            done: 10,
+            total: 40,
+            rate: 5,
+            eta_secs: Some(6),
+        };
+        let json = serde_json::to_value(ModelProgress::from(&progress)).expect("serializes");
+        let expected = serde_json::json!({
+            "file": "model.safetensors", "done": 10, "total": 40, "rate": 5, "eta_seconds": 6,
+        });
+        assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn states_serialize_as_the_words_the_page_reads() {
+        let root = RootInfo { path: "/p".into(), photos: 3, state: root_state(Service::Polling) };
+        let json = serde_json::to_value(root).expect("serializes");
+        assert_eq!(json, serde_json::json!({ "path": "/p", "photos": 3, "state": "watching" }));
+        let states = [ModelState::Ready, ModelState::Missing, ModelState::Downloading];
+        let words: Vec<_> = states.iter().map(|s| serde_json::to_value(s).expect("serializes")).collect();
+        assert_eq!(words, ["ready", "missing", "downloading"]);
     }
 }

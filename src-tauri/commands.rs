@@ -14,11 +14,12 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::backend::{Backend, ModelInfo, RootInfo};
-use crate::error::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::service::IndexStatus;
 
 /// What the page shows about the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     /// Product name from `tauri.conf.json`.
     pub name: String,
@@ -40,12 +41,14 @@ pub fn app_info(app: AppHandle) -> AppInfo {
 
 /// An image in a query: a file (in a root, or dropped on the window) or staged bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ImageRef {
     /// A file.
     Path {
         /// Its absolute path, in either of its JSON forms.
         #[serde(with = "photofind_core::paths::serde")]
+        #[cfg_attr(test, ts(type = "PathJson"))]
         path: PathBuf,
     },
     /// Bytes handed over by `stage_image`.
@@ -57,6 +60,7 @@ pub enum ImageRef {
 
 /// A query from the search box.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SearchRequest {
     /// What was typed (may be empty when images are given).
     pub text: String,
@@ -95,21 +99,32 @@ fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
         });
     }
     if positive.is_empty() {
-        return Err(CommandError::new("search", "type a description or give an image"));
+        return Err(CommandError::new(ErrorKind::Search, "type a description or give an image"));
     }
     Ok(Query { positive, limit: request.limit.clamp(1, 5000), ..Query::default() })
 }
 
+/// Image bytes kept for a search, as the page's `StagedImage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct StagedImage {
+    /// What a query's `{ kind: "bytes", token }` names them by.
+    pub token: String,
+}
+
 /// Keeps picked or pasted image bytes (the raw request body) for a search; returns a token.
 #[tauri::command]
-pub fn stage_image(backend: Shared<'_>, request: Request<'_>) -> CommandResult<serde_json::Value> {
+pub fn stage_image(backend: Shared<'_>, request: Request<'_>) -> CommandResult<StagedImage> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::new("search", "stage_image takes the image's bytes as the request body"));
+        return Err(CommandError::new(
+            ErrorKind::Search,
+            "stage_image takes the image's bytes as the request body",
+        ));
     };
     if bytes.is_empty() {
-        return Err(CommandError::new("search", "the image is empty"));
+        return Err(CommandError::new(ErrorKind::Search, "the image is empty"));
     }
-    Ok(serde_json::json!({ "token": backend.stage(bytes.clone()) }))
+    Ok(StagedImage { token: backend.stage(bytes.clone()) })
 }
 
 /// The folders, with photo counts and states.
@@ -129,9 +144,9 @@ pub async fn add_root_dialog(app: AppHandle, backend: Shared<'_>) -> CommandResu
     let backend = Arc::clone(&backend);
     blocking(move || {
         let Some(folder) = rx.recv().ok().flatten() else { return Ok(None) };
-        let folder = folder
-            .into_path()
-            .map_err(|e| CommandError::new("not_found", format!("the dialog gave no local folder: {e}")))?;
+        let folder = folder.into_path().map_err(|e| {
+            CommandError::new(ErrorKind::NotFound, format!("the dialog gave no local folder: {e}"))
+        })?;
         let (root, _) = backend.library().add_root(&folder)?;
         backend.roots_changed();
         Ok(backend.roots()?.into_iter().find(|r| r.path == root))
@@ -166,9 +181,11 @@ pub fn resume_indexing(backend: Shared<'_>) {
 
 /// A file that could not be indexed, as the page's `FailureInfo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailureInfo {
     /// The file.
     #[serde(with = "photofind_core::paths::serde")]
+    #[cfg_attr(test, ts(type = "PathJson"))]
     pub path: PathBuf,
     /// Why.
     pub reason: String,
@@ -176,6 +193,7 @@ pub struct FailureInfo {
 
 /// A page of failures, as the page's `FailurePage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailurePage {
     /// Failures the index holds in all.
     pub total: u64,
@@ -220,7 +238,7 @@ pub async fn open_path(backend: Shared<'_>, path: JsonPath) -> CommandResult<()>
     blocking(move || {
         let file = backend.openable(&path.0)?;
         tauri_plugin_opener::open_path(&file, None::<&str>)
-            .map_err(|e| CommandError::new("io", format!("cannot open {}: {e}", path.0.display())))
+            .map_err(|e| CommandError::new(ErrorKind::Io, format!("cannot open {}: {e}", path.0.display())))
     })
     .await
 }
@@ -232,7 +250,7 @@ pub async fn reveal_path(backend: Shared<'_>, path: JsonPath) -> CommandResult<(
     blocking(move || {
         let file = backend.openable(&path.0)?;
         tauri_plugin_opener::reveal_item_in_dir(&file)
-            .map_err(|e| CommandError::new("io", format!("cannot show {}: {e}", path.0.display())))
+            .map_err(|e| CommandError::new(ErrorKind::Io, format!("cannot show {}: {e}", path.0.display())))
     })
     .await
 }
@@ -243,7 +261,7 @@ fn readable(backend: &Backend, path: &Path) -> CommandResult<PathBuf> {
 
 fn not_allowed(path: &Path) -> CommandError {
     CommandError::new(
-        "not_allowed",
+        ErrorKind::NotAllowed,
         format!(
             "{} is not in one of your photo folders (add the folder, or drop the file on the window)",
             path.display()
@@ -255,7 +273,9 @@ fn not_allowed(path: &Path) -> CommandError {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
-    tauri::async_runtime::spawn_blocking(work).await.map_err(|e| CommandError::new("app", e.to_string()))?
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| CommandError::new(ErrorKind::App, e.to_string()))?
 }
 
 #[cfg(test)]

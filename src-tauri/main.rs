@@ -9,6 +9,8 @@
 
 mod access;
 mod backend;
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod error;
 mod service;

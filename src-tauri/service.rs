@@ -28,6 +28,7 @@ pub const WRITER: &str = "photofind desktop app";
 
 /// What the service is doing, as the page's `IndexState`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IndexState {
     /// Everything seen is in the index ("Up to date · N photos").
@@ -45,6 +46,7 @@ pub enum IndexState {
 
 /// Where indexing stands, as the page's `IndexStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IndexStatus {
     /// What the service is doing.
     pub state: IndexState,
@@ -68,6 +70,7 @@ pub struct IndexStatus {
     pub embedded: u64,
     /// The file most recently finished.
     #[serde(with = "photofind_core::paths::serde_opt")]
+    #[cfg_attr(test, ts(type = "PathJson | null"))]
     pub current: Option<PathBuf>,
     /// A model switch under way: the next model's index fills while search keeps the current one.
     pub switching: Option<Switching>,
@@ -106,6 +109,7 @@ pub fn published_status(published: &ServiceState) -> IndexStatus {
 
 /// A model switch, as the page's `Switching`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Switching {
     /// The model being switched to.
     pub model: String,

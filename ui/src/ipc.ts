@@ -5,126 +5,50 @@ import { convertFileSrc, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
-/** What every command rejects with; the page shows `message` and may branch on `kind`. */
-export interface IpcError {
-  kind: string;
-  message: string;
-}
+import type {
+  AppInfo,
+  CommandError,
+  ErrorKind,
+  FailurePage,
+  IndexStatus,
+  ModelInfo,
+  ModelProgress,
+  PathJson,
+  Results,
+  RootInfo,
+  SearchRequest,
+  StagedImage,
+} from "./bindings/payloads";
+
+// What Rust sends and takes, generated from its types (src-tauri/bindings.rs): a change there
+// regenerates ./bindings/payloads.ts, and the test command fails until it has.
+export type {
+  AppInfo,
+  ErrorKind,
+  FailureInfo,
+  FailurePage,
+  Hit,
+  ImageRef,
+  IndexState,
+  IndexStatus,
+  ModelInfo,
+  ModelProgress,
+  ModelState,
+  PathJson,
+  Results,
+  RootInfo,
+  RootState,
+  SearchRequest,
+  StagedImage,
+  Switching,
+} from "./bindings/payloads";
 
 /**
- * A file's path as Rust sends it: a string when the name is UTF-8, else its exact bytes
- * (standard base64) with a form to show, where the bytes that are not UTF-8 are U+FFFD (Linux
- * names are any bytes: Latin-1 archives, Shift-JIS cameras). Whatever Rust sent is sent back
- * as it came, so the file is found byte for byte. `lib/paths.ts` shows and compares them.
+ * What every command rejects with; the page shows `message` and may branch on `kind`. `ipc`:
+ * Tauri rejected the call itself, before Rust's code ran (see `asIpcError`).
  */
-export type PathJson = string | { bytes: string; lossy: string };
-
-/** What `app_info` returns. */
-export interface AppInfo {
-  name: string;
-  version: string;
-}
-
-/** One photo found by a search. `paths` lists every copy of the same bytes. */
-export interface Hit {
-  path: PathJson;
-  score: number;
-  z: number | null;
-  good: boolean | null;
-  paths: PathJson[];
-  offline: boolean;
-  captured: string | null;
-  format: string;
-  width: number;
-  height: number;
-  size: number;
-  id: number;
-}
-
-/** A search's answer. `good_match` is null when there was nothing to judge against. */
-export interface Results {
-  hits: Hit[];
-  good_match: boolean | null;
-  threshold_z: number;
-  candidates: number;
-}
-
-/** An image in a query: a file Rust can read, or bytes staged earlier with `stageImage`. */
-export type ImageRef = { kind: "path"; path: PathJson } | { kind: "bytes"; token: string };
-
-export interface SearchRequest {
-  text: string;
-  images: ImageRef[];
-  limit: number;
-}
-
-/** A watched folder. `offline` means its disk is not mounted; its photos stay in the index. */
-export interface RootInfo {
-  path: PathJson;
-  photos: number;
-  state: "watching" | "scanning" | "offline";
-}
-
-/** Where indexing stands. `error`: the service stopped and starts again in `retry_seconds`. */
-export interface IndexStatus {
-  /** `idle`: up to date. */
-  state: "idle" | "scanning" | "indexing" | "paused" | "error";
-  /** Photos in the library as of the last time the service caught up. */
-  photos: number;
-  /** Files the current run found already indexed and unchanged. */
-  unchanged: number;
-  done: number;
-  total: number;
-  per_second: number;
-  eta_seconds: number | null;
-  /** Files that failed in the current run. */
-  failed: number;
-  /** Failures the index holds, from every run: what `failures` pages through. */
-  failures: number;
-  embedded: number;
-  current: PathJson | null;
-  /** A model switch under way: the next model's index fills while search keeps the current one. */
-  switching: Switching | null;
-  /** Why the service last stopped; kept after a restart until it has caught up. */
-  error: string | null;
-  retry_seconds: number | null;
-  /** What the service asks the user to act on (e.g. raise the OS limit on watched folders). */
-  warnings: string[];
-}
-
-export interface Switching {
-  model: string;
-  vectors: number;
-  photos: number;
-}
-
-export interface FailureInfo {
-  path: PathJson;
-  reason: string;
-}
-
-/** One page of the failures, in path order, and how many there are in all. */
-export interface FailurePage {
-  total: number;
-  failures: FailureInfo[];
-}
-
-/** The embedding model. `message` carries why a download failed and what to do about it. */
-export interface ModelInfo {
-  id: string;
-  name: string;
-  size: number;
-  license: string;
-  state: "ready" | "missing" | "downloading";
-  message: string | null;
-}
-
-export interface ModelProgress {
-  file: string;
-  done: number;
-  total: number;
-  rate: number;
-  eta_seconds: number | null;
+export interface IpcError extends Omit<CommandError, "kind"> {
+  kind: ErrorKind | "ipc";
 }
 
 /** A native file drag over the window; `over` is folded into `enter`. */
@@ -142,7 +66,7 @@ export function search(request: SearchRequest): Promise<Results> {
 }
 
 /** Hands picked or pasted image bytes to Rust; search with `{ kind: "bytes", token }` after. */
-export function stageImage(bytes: Uint8Array): Promise<{ token: string }> {
+export function stageImage(bytes: Uint8Array): Promise<StagedImage> {
   return call("stage_image", bytes);
 }
 

@@ -208,7 +208,7 @@ export function hit(path: PathJson, fields: Partial<Hit> = {}): Hit {
 }
 
 export function results(hits: Hit[], fields: Partial<Results> = {}): Results {
-  return { hits, good_match: hits.length > 0, threshold_z: 2, candidates: hits.length, ...fields };
+  return { hits, good_match: hits.length > 0, threshold_z: 2, candidates: hits.length, model: READY_MODEL.id, ...fields };
 }
 
 /** `count` hits named /photos/0000.jpg, /photos/0001.jpg… */

@@ -1,0 +1,356 @@
+// Generated from the Rust types by src-tauri/bindings.rs (ts-rs). Do not edit: change the Rust
+// types, then run `PHOTOFIND_WRITE_BINDINGS=1 cargo test -p photofind-desktop bindings`.
+
+/**
+ * A file's path as Rust sends it: a string when the name is UTF-8, else its exact bytes
+ * (standard base64) with a form to show, where the bytes that are not UTF-8 are U+FFFD (Linux
+ * names are any bytes: Latin-1 archives, Shift-JIS cameras). Whatever Rust sent is sent back
+ * as it came, so the file is found byte for byte. `lib/paths.ts` shows and compares them.
+ */
+export type PathJson = string | { bytes: string; lossy: string };
+
+/**
+ * What the page shows about the running app.
+ */
+export type AppInfo = {
+/**
+ * Product name from `tauri.conf.json`.
+ */
+name: string,
+/**
+ * Version of the package that was built.
+ */
+version: string, };
+
+/**
+ * What a command failed with, for the page: a stable `kind` to branch on and a `message` that
+ * names the file or value and says what to do.
+ */
+export type CommandError = {
+/**
+ * What failed, to branch on.
+ */
+kind: ErrorKind,
+/**
+ * For a person.
+ */
+message: string, };
+
+/**
+ * What kind of failure a [`CommandError`] is: what the page may branch on.
+ */
+export type ErrorKind = "no_model" | "not_allowed" | "not_found" | "library" | "search" | "model" | "io" | "app";
+
+/**
+ * A query from the search box.
+ */
+export type SearchRequest = {
+/**
+ * What was typed (may be empty when images are given).
+ */
+text: string,
+/**
+ * Images to search by.
+ */
+images: Array<ImageRef>,
+/**
+ * At most this many results.
+ */
+limit: number, };
+
+/**
+ * An image in a query: a file (in a root, or dropped on the window) or staged bytes.
+ */
+export type ImageRef = { "kind": "path",
+/**
+ * Its absolute path, in either of its JSON forms.
+ */
+path: PathJson, } | { "kind": "bytes",
+/**
+ * The token `stage_image` returned.
+ */
+token: string, };
+
+/**
+ * Image bytes kept for a search, as the page's `StagedImage`.
+ */
+export type StagedImage = {
+/**
+ * What a query's `{ kind: "bytes", token }` names them by.
+ */
+token: string, };
+
+/**
+ * The answer to a query.
+ */
+export type Results = {
+/**
+ * Best first.
+ */
+hits: Array<Hit>,
+/**
+ * `Some(false)`: no hit is a good match. `None`: too few photos to judge.
+ */
+good_match: boolean | null,
+/**
+ * The z-score a good match needs for this many candidates.
+ */
+threshold_z: number,
+/**
+ * Photos the search could return (after filters).
+ */
+candidates: number,
+/**
+ * The model whose index answered (the embedder's): every score is
+ * from this one model.
+ */
+model: string, };
+
+/**
+ * One result.
+ */
+export type Hit = {
+/**
+ * The photo's path (the first one that is there now).
+ */
+path: PathJson,
+/**
+ * Cosine similarity between the query and the photo.
+ */
+score: number,
+/**
+ * Robust z-score against the library's background (see the module docs).
+ */
+z: number | null,
+/**
+ * Whether this hit is a good match; `None` when the library is too small to judge.
+ */
+good: boolean | null,
+/**
+ * Every path with these bytes.
+ */
+paths: PathJson[],
+/**
+ * None of the paths is there now (an unplugged drive?).
+ */
+offline: boolean,
+/**
+ * EXIF capture time.
+ */
+captured: string | null,
+/**
+ * Image format.
+ */
+format: string,
+/**
+ * Width in pixels.
+ */
+width: number,
+/**
+ * Height in pixels.
+ */
+height: number,
+/**
+ * File size in bytes.
+ */
+size: number,
+/**
+ * The photo's id in this library.
+ */
+id: number, };
+
+/**
+ * A folder, as the page's `RootInfo`.
+ */
+export type RootInfo = {
+/**
+ * The folder, as the library stores it (the page sends it back to remove it).
+ */
+path: PathJson,
+/**
+ * Indexed photo files in it (a counter kept with each commit).
+ */
+photos: number,
+/**
+ * What the service does with it.
+ */
+state: RootState, };
+
+/**
+ * What the service does with a folder, as the page's `RootState`: core's states, as few as the
+ * page tells apart.
+ */
+export type RootState = "watching" | "scanning" | "offline";
+
+/**
+ * Where indexing stands, as the page's `IndexStatus`.
+ */
+export type IndexStatus = {
+/**
+ * What the service is doing.
+ */
+state: IndexState,
+/**
+ * Photos in the library, as of the last time the service caught up.
+ */
+photos: number,
+/**
+ * Files already in the index that the current run found unchanged.
+ */
+unchanged: number,
+/**
+ * Files finished in the current run.
+ */
+done: number,
+/**
+ * Files the current run has to do (grows while scanning).
+ */
+total: number,
+/**
+ * Files per second.
+ */
+per_second: number,
+/**
+ * Seconds left, when known.
+ */
+eta_seconds: number | null,
+/**
+ * Files that failed, in the current run.
+ */
+failed: number,
+/**
+ * Failures the index holds, from every run: what the failures panel lists.
+ */
+failures: number,
+/**
+ * Photos embedded in the current run.
+ */
+embedded: number,
+/**
+ * The file most recently finished.
+ */
+current: PathJson | null,
+/**
+ * A model switch under way: the next model's index fills while search keeps the current one.
+ */
+switching: Switching | null,
+/**
+ * Why the service last stopped; kept after a restart until it has caught up again.
+ */
+error: string | null,
+/**
+ * In `error`: seconds until the service starts again.
+ */
+retry_seconds: number | null,
+/**
+ * What the service asks the user to act on (e.g. a folder polled because the OS watch
+ * limit is reached), oldest first.
+ */
+warnings: Array<string>, };
+
+/**
+ * What the service is doing, as the page's `IndexState`.
+ */
+export type IndexState = "idle" | "scanning" | "indexing" | "paused" | "error";
+
+/**
+ * A model switch, as the page's `Switching`.
+ */
+export type Switching = {
+/**
+ * The model being switched to.
+ */
+model: string,
+/**
+ * Photos it has embedded.
+ */
+vectors: number,
+/**
+ * Photos in the library.
+ */
+photos: number, };
+
+/**
+ * A page of failures, as the page's `FailurePage`.
+ */
+export type FailurePage = {
+/**
+ * Failures the index holds in all.
+ */
+total: number,
+/**
+ * This page's, in path order.
+ */
+failures: Array<FailureInfo>, };
+
+/**
+ * A file that could not be indexed, as the page's `FailureInfo`.
+ */
+export type FailureInfo = {
+/**
+ * The file.
+ */
+path: PathJson,
+/**
+ * Why.
+ */
+reason: string, };
+
+/**
+ * The model, as the page's `ModelInfo`.
+ */
+export type ModelInfo = {
+/**
+ * Model id.
+ */
+id: string,
+/**
+ * Display name.
+ */
+name: string,
+/**
+ * Download size in bytes.
+ */
+size: number,
+/**
+ * License.
+ */
+license: string,
+/**
+ * Whether it can be used.
+ */
+state: ModelState,
+/**
+ * What went wrong, or what to do.
+ */
+message: string | null, };
+
+/**
+ * Whether the model can be used, as the page's `ModelState`.
+ */
+export type ModelState = "ready" | "missing" | "downloading";
+
+/**
+ * How far a model download is, as the page's `ModelProgress` (the `model-progress` event).
+ */
+export type ModelProgress = {
+/**
+ * The file being downloaded.
+ */
+file: string,
+/**
+ * Bytes of the model on disk, including bytes resumed from an earlier run.
+ */
+done: number,
+/**
+ * Bytes of the whole model, as far as they are known.
+ */
+total: number,
+/**
+ * Bytes per second received in this run.
+ */
+rate: number,
+/**
+ * Seconds left at the current rate, once there is a rate.
+ */
+eta_seconds: number | null, };
