@@ -12,7 +12,7 @@ use crate::error::{CommandError, CommandResult, ErrorKind};
 /// Extensions of the files the app hands to the desktop to open or show: images only, so a
 /// `.desktop` file, a script or an executable under a root is never launched.
 pub const IMAGE_EXTENSIONS: &[&str] =
-    &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif"];
+    &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif"];
 
 /// The most bytes the app reads from a photo for the page (a thumbnail or a search by path).
 pub const MAX_READ: u64 = 256 << 20;

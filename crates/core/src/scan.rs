@@ -84,14 +84,12 @@ impl Skipped {
 /// Folders no walk enters: the kernel's views, not files anyone keeps photos in.
 const SYSTEM_DIRS: &[&str] = &["/proc", "/sys", "/dev"];
 
-/// Extensions decoded by [`crate::photo::decode`].
-const DECODED: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff"];
+/// Extensions decoded by [`crate::photo::decode`] (`.hif` is Canon's HEIF).
+const DECODED: &[&str] =
+    &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif"];
 
 /// Image formats recognised but not decoded, with the reason a user sees.
 const NOT_DECODED: &[(&str, &str)] = &[
-    ("heic", "HEIC is not decoded (no HEIF decoder is built in)"),
-    ("heif", "HEIF is not decoded (no HEIF decoder is built in)"),
-    ("avif", "AVIF is not decoded (no AVIF decoder is built in)"),
     ("cr2", "camera RAW is not decoded"),
     ("cr3", "camera RAW is not decoded"),
     ("nef", "camera RAW is not decoded"),
@@ -240,7 +238,9 @@ mod tests {
             ("a.jpg", Kind::Photo),
             ("B.JPEG", Kind::Photo),
             ("c.TiF", Kind::Photo),
-            ("d.HEIC", Kind::Unsupported("HEIC is not decoded (no HEIF decoder is built in)")),
+            ("d.HEIC", Kind::Photo),
+            ("d.hif", Kind::Photo),
+            ("d.avif", Kind::Photo),
             ("e.cr2", Kind::Unsupported("camera RAW is not decoded")),
             ("notes.txt", Kind::Ignored),
             ("Makefile", Kind::Ignored),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod big;
 mod budget;
+mod heif;
 
 pub use budget::{DecodeBudget, Reserved, decode_peak};
 
@@ -150,24 +151,36 @@ pub(crate) fn special_kind(_: &std::fs::FileType) -> &'static str {
 /// The size a photo's header declares and its decoder's bytes per pixel,
 /// read without decoding: what [`decode_peak`] needs.
 pub fn header(bytes: &[u8]) -> Option<(u32, u32, u64)> {
+    if heif::format_name(bytes).is_some() {
+        return heif::header(bytes);
+    }
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
     Some((width, height, u64::from(decoder.color_type().bytes_per_pixel())))
 }
 
-/// Decodes the photo at `path` into upright RGB: EXIF orientation is applied,
-/// grey, palette, 16-bit and CMYK images are converted to 8-bit RGB, and
-/// transparency is composited over white (as transformers' `convert_to_rgb`
-/// does, so a logo on a transparent background looks as CLIP was shown it).
+/// Decodes the photo at `path` into upright RGB: EXIF orientation is applied
+/// (for HEIF/AVIF, the container's `irot`/`imir` instead), grey, palette,
+/// 16-bit and CMYK images are converted to 8-bit RGB, and transparency is
+/// composited over white (as transformers' `convert_to_rgb` does, so a logo
+/// on a transparent background looks as CLIP was shown it).
 pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
-    let file = open_regular(path)?;
-    decode_from(path, BufReader::new(file))
+    let mut reader = BufReader::new(open_regular(path)?);
+    let head = reader.fill_buf().map_err(|source| read_error(path, source))?;
+    if heif::format_name(head).is_some() {
+        // libheif reads from memory; the file is read whole, as the indexer does.
+        return decode_bytes(path, &read(path, MAX_FILE_BYTES)?);
+    }
+    decode_from(path, reader)
 }
 
 /// Like [`decode`], for bytes already read from `path` (which only names
 /// the photo in errors), so a file is read once to hash and decode it.
 pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<RgbImage, PhotoError> {
+    if heif::format_name(bytes).is_some() {
+        return heif::decode(path, bytes).map(|decoded| decoded.image);
+    }
     decode_from(path, Cursor::new(bytes))
 }
 
@@ -192,7 +205,13 @@ pub struct Decoded {
 /// A PNG larger than [`big::STREAM_ABOVE`] pixels is streamed row by row and
 /// box-averaged down to the same `2 * short_side` while it is decoded, so a
 /// 15k×15k 16-bit scan never exists in memory at full size.
+///
+/// HEIC/HEIF and AVIF are decoded in full (neither HEVC nor AV1 decodes at a
+/// reduced scale).
 pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<Decoded, PhotoError> {
+    if heif::format_name(bytes).is_some() {
+        return heif::decode(path, bytes);
+    }
     if short_side > 0
         && let Some(decoded) = scaled_jpeg(path, bytes, short_side.saturating_mul(2))?
     {
@@ -276,9 +295,13 @@ pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// The image format of `bytes` by their signature, lower case (`jpeg`,
-/// `png`, `webp`, `gif`, `bmp`, `tiff`), if photofind knows it.
+/// `png`, `webp`, `gif`, `bmp`, `tiff`; `heic`, `avif` or `heif` by the
+/// `ftyp` brand), if photofind knows it.
 pub fn format_name(bytes: &[u8]) -> Option<&'static str> {
     use image::ImageFormat as F;
+    if let Some(name) = heif::format_name(bytes) {
+        return Some(name);
+    }
     Some(match image::guess_format(bytes).ok()? {
         F::Jpeg => "jpeg",
         F::Png => "png",
@@ -292,9 +315,23 @@ pub fn format_name(bytes: &[u8]) -> Option<&'static str> {
 
 /// When the photo was taken, from its EXIF `DateTimeOriginal` (or
 /// `DateTime`), as `YYYY-MM-DDTHH:MM:SS` in the camera's local time. Missing
-/// or malformed EXIF gives `None`: it never makes a photo fail.
+/// or malformed EXIF gives `None`: it never makes a photo fail. A HEIF
+/// file's EXIF is the block libheif finds for its primary image.
 pub fn capture_time(bytes: &[u8]) -> Option<String> {
+    if heif::format_name(bytes).is_some() {
+        return capture_time_in_tiff(heif::exif(bytes)?);
+    }
     let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
+    taken(&exif)
+}
+
+/// [`capture_time`] of a bare EXIF block (a TIFF header and its IFDs), as
+/// HEIF and camera RAW files carry it.
+pub(crate) fn capture_time_in_tiff(tiff: Vec<u8>) -> Option<String> {
+    taken(&exif::Reader::new().read_raw(tiff).ok()?)
+}
+
+fn taken(exif: &exif::Exif) -> Option<String> {
     [exif::Tag::DateTimeOriginal, exif::Tag::DateTime].into_iter().find_map(|tag| {
         let field = exif.get_field(tag, exif::In::PRIMARY)?;
         let exif::Value::Ascii(ref lines) = field.value else { return None };
