@@ -9,11 +9,6 @@ use tauri::Url;
 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 
-/// Extensions of the files the app hands to the desktop to open or show: images only, so a
-/// `.desktop` file, a script or an executable under a root is never launched.
-pub const IMAGE_EXTENSIONS: &[&str] =
-    &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif"];
-
 /// The most bytes the app reads from a photo for the page (a thumbnail or a search by path).
 pub const MAX_READ: u64 = 256 << 20;
 
@@ -42,10 +37,11 @@ pub fn root_of(path: &Path, roots: &[PathBuf]) -> Option<Inside> {
         .map(|(root, _)| Inside { root: root.clone(), canonical })
 }
 
-/// Whether `path` names an image by its extension (any case).
+/// Whether `path` names a photo by its extension (any case), as core's scan decides: what
+/// the app hands to the desktop to open or show, so a `.desktop` file, a script or an
+/// executable under a root is never launched.
 pub fn is_image(path: &Path) -> bool {
-    let Some(ext) = path.extension().and_then(|e| e.to_str()) else { return false };
-    IMAGE_EXTENSIONS.iter().any(|known| known.eq_ignore_ascii_case(ext))
+    photofind_core::scan::is_photo_name(path)
 }
 
 /// What `open_path` and `reveal_path` hand to the desktop for the page's `path`: a photo the

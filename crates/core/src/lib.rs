@@ -22,6 +22,7 @@ pub mod scan;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod twins;
 pub mod watch;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};

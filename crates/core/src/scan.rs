@@ -89,16 +89,11 @@ const DECODED: &[&str] =
     &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif"];
 
 /// Image formats recognised but not decoded, with the reason a user sees.
-const NOT_DECODED: &[(&str, &str)] = &[
-    ("cr2", "camera RAW is not decoded"),
-    ("cr3", "camera RAW is not decoded"),
-    ("nef", "camera RAW is not decoded"),
-    ("arw", "camera RAW is not decoded"),
-    ("dng", "camera RAW is not decoded"),
-    ("orf", "camera RAW is not decoded"),
-    ("raf", "camera RAW is not decoded"),
-    ("rw2", "camera RAW is not decoded"),
-];
+/// (Camera RAW files are read through their embedded preview, see
+/// [`crate::twins::RAW_EXTENSIONS`]; these keep theirs where photofind does
+/// not look.)
+const NOT_DECODED: &[(&str, &str)] =
+    &[("x3f", "Sigma X3F RAW is not decoded"), ("mrw", "Minolta MRW RAW is not decoded")];
 
 /// How a file name is treated.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,11 +103,17 @@ enum Kind {
     Ignored,
 }
 
+/// Whether `path`'s name is one photofind indexes as a photo (by its
+/// extension, any case): what the app may hand to the desktop to open.
+pub fn is_photo_name(path: &Path) -> bool {
+    kind_of(path) == Kind::Photo
+}
+
 fn kind_of(path: &Path) -> Kind {
     let Some(ext) = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) else {
         return Kind::Ignored;
     };
-    if DECODED.contains(&ext.as_str()) {
+    if DECODED.contains(&ext.as_str()) || crate::twins::RAW_EXTENSIONS.contains(&ext.as_str()) {
         return Kind::Photo;
     }
     NOT_DECODED.iter().find(|(e, _)| *e == ext).map_or(Kind::Ignored, |(_, why)| Kind::Unsupported(why))
@@ -241,7 +242,8 @@ mod tests {
             ("d.HEIC", Kind::Photo),
             ("d.hif", Kind::Photo),
             ("d.avif", Kind::Photo),
-            ("e.cr2", Kind::Unsupported("camera RAW is not decoded")),
+            ("e.cr2", Kind::Photo),
+            ("f.x3f", Kind::Unsupported("Sigma X3F RAW is not decoded")),
             ("notes.txt", Kind::Ignored),
             ("Makefile", Kind::Ignored),
         ];

@@ -212,6 +212,8 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
         let good = z.map(|z| z >= threshold || hit.score >= SAME_PICTURE);
         out.push(to_hit(hit.id, hit.score, z, good, photo));
     }
+    // A RAW and the JPEG beside it are one shot: shown once (see `twins`).
+    let out = crate::twins::fold(out);
     let good_match = background.as_ref().map(|_| out.iter().any(|h| h.good == Some(true)));
     Ok(Results { hits: out, good_match, threshold_z: threshold, candidates: total, model: model.id })
 }
@@ -318,6 +320,7 @@ fn normal_format(name: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
         "jpg" | "jpe" => "jpeg".into(),
         "tif" => "tiff".into(),
+        "hif" => "heif".into(),
         other => other.into(),
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 mod big;
 mod budget;
 mod heif;
+mod raw;
 
 pub use budget::{DecodeBudget, Reserved, decode_peak};
 
@@ -154,6 +155,10 @@ pub fn header(bytes: &[u8]) -> Option<(u32, u32, u64)> {
     if heif::format_name(bytes).is_some() {
         return heif::header(bytes);
     }
+    if raw::is_raw(bytes) {
+        let preview = raw::preview(bytes, 0).ok()?;
+        return Some((preview.width, preview.height, 3));
+    }
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
@@ -168,8 +173,9 @@ pub fn header(bytes: &[u8]) -> Option<(u32, u32, u64)> {
 pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
     let mut reader = BufReader::new(open_regular(path)?);
     let head = reader.fill_buf().map_err(|source| read_error(path, source))?;
-    if heif::format_name(head).is_some() {
-        // libheif reads from memory; the file is read whole, as the indexer does.
+    if heif::format_name(head).is_some() || crate::twins::is_raw(path) {
+        // libheif and the RAW reader work in memory: the file is read whole,
+        // as the indexer does.
         return decode_bytes(path, &read(path, MAX_FILE_BYTES)?);
     }
     decode_from(path, reader)
@@ -180,6 +186,9 @@ pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
 pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<RgbImage, PhotoError> {
     if heif::format_name(bytes).is_some() {
         return heif::decode(path, bytes).map(|decoded| decoded.image);
+    }
+    if raw::is_raw(bytes) {
+        return raw_preview(path, bytes, 0).map(|decoded| decoded.image);
     }
     decode_from(path, Cursor::new(bytes))
 }
@@ -207,10 +216,15 @@ pub struct Decoded {
 /// 15k×15k 16-bit scan never exists in memory at full size.
 ///
 /// HEIC/HEIF and AVIF are decoded in full (neither HEVC nor AV1 decodes at a
-/// reduced scale).
+/// reduced scale). A camera RAW file is its largest embedded JPEG preview
+/// whose shorter side is at least `2 * short_side` (sensor data is never
+/// demosaiced), oriented by the RAW's own EXIF.
 pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<Decoded, PhotoError> {
     if heif::format_name(bytes).is_some() {
         return heif::decode(path, bytes);
+    }
+    if raw::is_raw(bytes) {
+        return raw_preview(path, bytes, short_side.saturating_mul(2));
     }
     if short_side > 0
         && let Some(decoded) = scaled_jpeg(path, bytes, short_side.saturating_mul(2))?
@@ -226,8 +240,47 @@ pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<De
     Ok(Decoded { dimensions: image.dimensions(), image })
 }
 
+/// A camera RAW file's embedded preview of at least `min_short` pixels on
+/// its shorter side (the largest when 0), decoded upright: the RAW's own
+/// orientation wins over the preview's (cameras store the preview as the
+/// sensor saw it). No preview large enough is the file's failure, with why.
+fn raw_preview(path: &Path, bytes: &[u8], min_short: u32) -> Result<Decoded, PhotoError> {
+    let preview = raw::preview(bytes, min_short)
+        .map_err(|err| PhotoError::Format { path: path.to_owned(), reason: err.to_string() })?;
+    let orientation = u8::try_from(preview.orientation)
+        .ok()
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    if min_short > 0
+        && let Some(decoded) = jpeg_at_scale(path, preview.jpeg, min_short, Some(orientation))?
+    {
+        return Ok(decoded);
+    }
+    let mut decoder = open_decoder(path, Cursor::new(preview.jpeg))?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PhotoError::TooLarge { path: path.to_owned(), width, height });
+    }
+    let _ = decoder.orientation(); // the JPEG's own tag: not this photo's
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(path, e))?;
+    image.apply_orientation(orientation);
+    let image = to_rgb(image);
+    Ok(Decoded { dimensions: image.dimensions(), image })
+}
+
 /// The DCT-scaled decode, or `None` where it does not apply.
 fn scaled_jpeg(path: &Path, bytes: &[u8], min_short: u32) -> Result<Option<Decoded>, PhotoError> {
+    jpeg_at_scale(path, bytes, min_short, None)
+}
+
+/// The DCT-scaled decode oriented by `orientation`, else by the JPEG's own
+/// EXIF; `None` where it does not apply.
+fn jpeg_at_scale(
+    path: &Path,
+    bytes: &[u8],
+    min_short: u32,
+    orientation: Option<Orientation>,
+) -> Result<Option<Decoded>, PhotoError> {
     if image::guess_format(bytes).ok() != Some(image::ImageFormat::Jpeg) {
         return Ok(None);
     }
@@ -261,7 +314,7 @@ fn scaled_jpeg(path: &Path, bytes: &[u8], min_short: u32) -> Result<Option<Decod
     let Some(pixels) = RgbImage::from_raw(w as u32, h as u32, out.pixels) else { return Ok(None) };
     let mut image = DynamicImage::ImageRgb8(pixels);
     let mut dimensions = (width as u32, height as u32);
-    if let Some(orientation) = exif_orientation(bytes) {
+    if let Some(orientation) = orientation.or_else(|| exif_orientation(bytes)) {
         image.apply_orientation(orientation);
         if matches!(
             orientation,
@@ -299,7 +352,7 @@ pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
 /// `ftyp` brand), if photofind knows it.
 pub fn format_name(bytes: &[u8]) -> Option<&'static str> {
     use image::ImageFormat as F;
-    if let Some(name) = heif::format_name(bytes) {
+    if let Some(name) = heif::format_name(bytes).or_else(|| raw::format_name(bytes)) {
         return Some(name);
     }
     Some(match image::guess_format(bytes).ok()? {
@@ -320,6 +373,9 @@ pub fn format_name(bytes: &[u8]) -> Option<&'static str> {
 pub fn capture_time(bytes: &[u8]) -> Option<String> {
     if heif::format_name(bytes).is_some() {
         return capture_time_in_tiff(heif::exif(bytes)?);
+    }
+    if raw::is_raw(bytes) {
+        return raw::capture_time(bytes);
     }
     let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
     taken(&exif)
