@@ -315,6 +315,22 @@ impl Backend {
         }
     }
 
+    /// Answers a `view:` request: the larger view of a photo the page cannot show itself
+    /// (HEIC, AVIF, camera RAW, TIFF), made on demand, not cached; blocks on the file system.
+    pub fn view(&self, uri_path: &str, reply: crate::thumbs::Reply) {
+        use tauri::http::StatusCode;
+        let Some(path) = crate::thumbs::path_of(uri_path) else {
+            return reply(crate::thumbs::status(StatusCode::BAD_REQUEST, "not a photo path"));
+        };
+        let Ok(Some(inside)) = self.root_of(&path) else {
+            return reply(crate::thumbs::status(StatusCode::FORBIDDEN, "not inside a photo folder"));
+        };
+        reply(match crate::thumbs::rendition(&inside.canonical, crate::thumbs::VIEW_SIZE) {
+            Ok(jpeg) => crate::thumbs::jpeg_response(jpeg),
+            Err(err) => crate::thumbs::status(StatusCode::UNPROCESSABLE_ENTITY, &err),
+        });
+    }
+
     /// The model as the page shows it.
     pub fn model_info(&self) -> ModelInfo {
         let loaded = self.loaded().map(|clip| clip.model_id().to_owned());

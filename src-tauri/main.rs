@@ -29,7 +29,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let for_thumbs = Arc::clone(&backend);
+    let (for_thumbs, for_views) = (Arc::clone(&backend), Arc::clone(&backend));
     let context = tauri::generate_context!();
     // Opening files goes through `tauri_plugin_opener`'s functions from Rust, after the
     // checks in `access`; its plugin (commands for the page, and a script that opens clicked
@@ -42,6 +42,11 @@ fn main() {
             let (backend, path) = (Arc::clone(&for_thumbs), request.uri().path().to_owned());
             let reply: thumbs::Reply = Box::new(move |response| responder.respond(response));
             tauri::async_runtime::spawn_blocking(move || backend.thumbnail(&path, reply));
+        })
+        .register_asynchronous_uri_scheme_protocol("view", move |_ctx, request, responder| {
+            let (backend, path) = (Arc::clone(&for_views), request.uri().path().to_owned());
+            let reply: thumbs::Reply = Box::new(move |response| responder.respond(response));
+            tauri::async_runtime::spawn_blocking(move || backend.view(&path, reply));
         })
         .setup(|app| {
             let backend = Arc::clone(app.state::<Arc<Backend>>().inner());

@@ -164,15 +164,25 @@ fn photo_key(photo: &Path, size: u64, mtime_nanos: u128) -> blake3::Hash {
     hasher.finalize()
 }
 
-/// Makes the thumbnail of `photo`: read (a regular file, capped), decoded no larger than
-/// needed (a JPEG at a DCT scale keeping its shorter side at least [`SIZE`]), resized so its
-/// longer side is [`SIZE`] and encoded as JPEG.
+/// Makes the thumbnail of `photo` (see [`rendition`]), its longer side [`SIZE`].
 pub fn thumbnail(photo: &Path) -> Result<Vec<u8>, String> {
+    rendition(photo, SIZE)
+}
+
+/// Longest side of the larger view of a photo the page cannot show itself (HEIC, AVIF, camera
+/// RAW, TIFF): the preview pane's size on a large screen.
+pub const VIEW_SIZE: u32 = 2048;
+
+/// `photo` as a JPEG whose longer side is at most `longest`: read (a regular file, capped),
+/// decoded no larger than needed (a JPEG at a DCT scale keeping its shorter side at least
+/// `longest / 2`; a RAW's largest preview), upright, resized and encoded.
+pub fn rendition(photo: &Path, longest: u32) -> Result<Vec<u8>, String> {
     let bytes = photofind_core::photo::read(photo, access::MAX_READ).map_err(|e| e.to_string())?;
-    let image =
-        photofind_core::photo::decode_for_model(photo, &bytes, SIZE / 2).map_err(|e| e.to_string())?.image;
+    let image = photofind_core::photo::decode_for_display(photo, &bytes, longest / 2)
+        .map_err(|e| e.to_string())?
+        .image;
     let (w, h) = image.dimensions();
-    let scale = f64::from(SIZE) / f64::from(w.max(h));
+    let scale = f64::from(longest) / f64::from(w.max(h));
     let small = if scale < 1.0 {
         let (tw, th) = ((f64::from(w) * scale).round().max(1.0), (f64::from(h) * scale).round().max(1.0));
         image::imageops::resize(&image, tw as u32, th as u32, FilterType::Triangle)
@@ -186,7 +196,8 @@ pub fn thumbnail(photo: &Path) -> Result<Vec<u8>, String> {
     Ok(jpeg)
 }
 
-fn jpeg_response(jpeg: Vec<u8>) -> Response<Vec<u8>> {
+/// A JPEG answer the page may cache for good (its URL names the file's bytes' place).
+pub fn jpeg_response(jpeg: Vec<u8>) -> Response<Vec<u8>> {
     let mut response = Response::new(jpeg);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/jpeg"));
@@ -300,6 +311,24 @@ mod tests {
         let response = fetch(&thumbs, &root, &photo);
         let small = image::load_from_memory(response.body()).expect("a JPEG");
         assert_eq!((small.width(), small.height()), (320, 240));
+    }
+
+    #[test]
+    fn a_heic_and_a_raw_get_a_thumbnail_and_a_larger_view_upright() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos");
+        for (name, upright) in [("heif/exif.heic", true), ("raw/preview.dng", true)] {
+            let photo = fixtures.join(name);
+            let thumb = image::load_from_memory(&thumbnail(&photo).expect("a thumbnail")).expect("a JPEG");
+            let view =
+                image::load_from_memory(&rendition(&photo, VIEW_SIZE).expect("a view")).expect("a JPEG");
+            assert_eq!(
+                thumb.width().max(thumb.height()),
+                SIZE.min(view.width().max(view.height())),
+                "{name}"
+            );
+            assert!(view.width().max(view.height()) <= VIEW_SIZE, "{name}");
+            assert_eq!(view.height() > view.width(), upright, "{name}: turned by its orientation");
+        }
     }
 
     #[test]

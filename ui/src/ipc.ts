@@ -134,9 +134,18 @@ export function thumbSrc(path: PathJson, attempt = 0): string {
   return attempt > 0 ? `${url}?attempt=${attempt}` : url;
 }
 
-/** The URL of the photo file itself, for the larger preview; the thumbnail for a name that is not UTF-8. */
+/** Formats the window shows itself; the others (HEIC, AVIF, camera RAW, TIFF) come as a
+ * JPEG Rust makes (`view:`). */
+const SHOWN_AS_IS = new Set(["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp"]);
+
+/** The URL of the photo for the larger preview: the file itself when the window can show it
+ * and its name is UTF-8, else a 2048 px JPEG of it that Rust makes. */
 export function photoSrc(path: PathJson): string {
-  return typeof path === "string" ? convertFileSrc(path) : thumbSrc(path);
+  const extension = typeof path === "string" ? (/\.([^./]+)$/.exec(path)?.[1] ?? "").toLowerCase() : "";
+  if (typeof path === "string" && SHOWN_AS_IS.has(extension)) return convertFileSrc(path);
+  return typeof path === "string"
+    ? convertFileSrc(path, "view")
+    : convertFileSrc("", "view") + percentEncode(base64Bytes(path.bytes));
 }
 
 function base64Bytes(base64: string): Uint8Array {

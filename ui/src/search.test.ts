@@ -181,6 +181,23 @@ test("the selection and preview stay on their photo when the new results are sho
   expect(get(page, "preview-path").textContent).toBe("/photos/b.jpg");
 });
 
+test("the preview shows a JPEG as it is and a HEIC or RAW as the JPEG Rust makes of it", async () => {
+  const paths = ["/photos/cat.jpg", "/photos/IMG_0042.HEIC", "/photos/DSC_0001.NEF"];
+  const backend = fakeBackend().on("search", () => results(paths.map((path) => hit(path))));
+  const page = await searchFor(backend, "cat");
+  const sources: (string | null | undefined)[] = [];
+  for (const index of [0, 1, 2]) {
+    openPreview(page, index);
+    sources.push(get(page, "preview").querySelector("img")?.getAttribute("src"));
+    press(get(page, "results"), "Escape");
+  }
+  expect(sources).toEqual([
+    "asset://localhost/%2Fphotos%2Fcat.jpg",
+    "view://localhost/%2Fphotos%2FIMG_0042.HEIC",
+    "view://localhost/%2Fphotos%2FDSC_0001.NEF",
+  ]);
+});
+
 test("the preview shows the photo's metadata", async () => {
   const backend = fakeBackend().on("search", () =>
     results([hit("/photos/cat.jpg", { size: 2_400_000, width: 4032, height: 3024, format: "heic", score: 0.2871 })]),

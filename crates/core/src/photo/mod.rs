@@ -240,6 +240,17 @@ pub fn decode_for_model(path: &Path, bytes: &[u8], short_side: u32) -> Result<De
     Ok(Decoded { dimensions: image.dimensions(), image })
 }
 
+/// Decodes `bytes` to be looked at (a thumbnail, a larger view) at least
+/// `short_side` on its shorter side where the photo allows, as
+/// [`decode_for_model`] does, except that a camera RAW file gives its largest
+/// embedded preview whatever its size: to show, any preview beats none.
+pub fn decode_for_display(path: &Path, bytes: &[u8], short_side: u32) -> Result<Decoded, PhotoError> {
+    if raw::is_raw(bytes) {
+        return raw_preview(path, bytes, 0);
+    }
+    decode_for_model(path, bytes, short_side)
+}
+
 /// A camera RAW file's embedded preview of at least `min_short` pixels on
 /// its shorter side (the largest when 0), decoded upright: the RAW's own
 /// orientation wins over the preview's (cameras store the preview as the
