@@ -135,6 +135,40 @@ describe("desktop app over a library", { timeout: 180_000 }, () => {
     await shoot("odd-name");
   });
 
+  it("an iPhone HEIC shows up with its thumbnail, and the preview shows it larger and upright", async () => {
+    const heic = join(photos, "IMG_0042.HEIC");
+    copyFileSync(join(FIXTURES, "photos", "heif", "exif.heic"), heic);
+    const [chip] = await app.findAll('[data-testid="image-chip"] button');
+    if (chip) await app.click(chip);
+    await app.type(await app.find('[data-testid="image-picker"]'), join(FIXTURES, "photos", "heif", "exif.heic"));
+    await waitFor(async () => (await firstNewResult()) === heic || undefined, { what: "the HEIC first", timeoutMs: 30_000 });
+    await waitFor(
+      async () =>
+        (await app.execute(`
+          const img = document.querySelector('[data-testid="result"] img');
+          return img && img.complete && img.naturalWidth > 0 || undefined;`)) ?? undefined,
+      { what: "its thumbnail to load", timeoutMs: 20_000 },
+    );
+    await app.execute(`
+      document.querySelector('[data-testid="result"]').dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+      return null;`);
+    const view = await waitFor(
+      async () =>
+        (await app.execute(`
+          const img = document.querySelector('[data-testid="preview"] img');
+          return img && img.complete && img.naturalWidth > 0
+            ? { src: img.getAttribute("src"), width: img.naturalWidth, height: img.naturalHeight }
+            : undefined;`)) ?? undefined,
+      { what: "the larger view to load", timeoutMs: 20_000 },
+    );
+    assert.match(view.src, /^(view:\/\/localhost|http:\/\/view\.localhost)\//, "a JPEG Rust makes, not the file");
+    assert.ok(view.height > view.width, `upright by the container's rotation (${view.width}×${view.height})`);
+    await shoot("heic-preview");
+    await app.execute(`
+      document.querySelector('[data-testid="preview"] button[aria-label="Close preview"]').click();
+      return null;`);
+  });
+
   it("removing the folder takes its photos out of the results", async () => {
     const remove = await app.find(`[data-testid="folder"][data-path="${photos}"] button`);
     await app.click(remove);

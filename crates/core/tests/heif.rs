@@ -184,3 +184,19 @@ fn a_heic_that_is_only_its_ftyp_box_is_an_error_not_a_photo() {
     );
     assert_eq!(photo::header(bytes), None);
 }
+
+#[test]
+fn heics_decoded_on_several_threads_at_once_decode_as_on_one() {
+    // The app decodes on index workers and thumbnail threads at the same time.
+    let bytes = bytes("exif.heic");
+    let alone = photo::decode_bytes(Path::new("exif.heic"), &bytes).expect("decodes");
+    let decoded: Vec<RgbImage> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| photo::decode_bytes(Path::new("exif.heic"), &bytes).expect("decodes")))
+            .collect();
+        threads.into_iter().map(|t| t.join().expect("joins")).collect()
+    });
+    for image in decoded {
+        assert!(mean_abs_diff(&image, &alone) < 0.01, "a decode on a busy libheif differs");
+    }
+}
