@@ -82,9 +82,16 @@ export class Session {
     return this.call("POST", `/element/${element}/click`, {});
   }
 
-  clear(element) {
-    return this.call("POST", `/element/${element}/clear`, {});
+  /** Empties a text field the way a user does: WebKitWebDriver's Element Clear changes the
+   * value without an `input` event, so a page that listens for input (ours) never hears it. */
+  async clear(element) {
+    await this.call("POST", `/element/${element}/clear`, {});
+    await this.execute(
+      `arguments[0].dispatchEvent(new Event("input", { bubbles: true })); return null;`,
+      [{ [ELEMENT_KEY]: element }],
+    );
   }
+
 
   text(element) {
     return this.call("GET", `/element/${element}/text`);
