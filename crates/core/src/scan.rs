@@ -88,10 +88,13 @@ const SYSTEM_DIRS: &[&str] = &["/proc", "/sys", "/dev"];
 const DECODED: &[&str] =
     &["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif"];
 
-/// Image formats recognised but not decoded, with the reason a user sees.
-/// (Camera RAW files are read through their embedded preview, see
-/// [`crate::twins::RAW_EXTENSIONS`]; these keep theirs where photofind does
-/// not look.)
+/// Extensions of camera RAW files, read through their embedded preview
+/// (see `photo/raw`).
+pub const RAW_EXTENSIONS: &[&str] =
+    &["cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2", "dng", "orf", "raf", "rw2", "pef", "srw"];
+
+/// Image formats recognised but not decoded, with the reason a user sees
+/// (these RAWs keep their preview where photofind does not look).
 const NOT_DECODED: &[(&str, &str)] =
     &[("x3f", "Sigma X3F RAW is not decoded"), ("mrw", "Minolta MRW RAW is not decoded")];
 
@@ -101,6 +104,12 @@ enum Kind {
     Photo,
     Unsupported(&'static str),
     Ignored,
+}
+
+/// Whether `path` names a camera RAW file, by its extension (any case).
+pub fn is_raw(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    ext.is_some_and(|ext| RAW_EXTENSIONS.contains(&ext.as_str()))
 }
 
 /// Whether `path`'s name is one photofind indexes as a photo (by its
@@ -113,7 +122,7 @@ fn kind_of(path: &Path) -> Kind {
     let Some(ext) = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) else {
         return Kind::Ignored;
     };
-    if DECODED.contains(&ext.as_str()) || crate::twins::RAW_EXTENSIONS.contains(&ext.as_str()) {
+    if DECODED.contains(&ext.as_str()) || RAW_EXTENSIONS.contains(&ext.as_str()) {
         return Kind::Photo;
     }
     NOT_DECODED.iter().find(|(e, _)| *e == ext).map_or(Kind::Ignored, |(_, why)| Kind::Unsupported(why))

@@ -10,18 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::search::Hit;
 
-/// Extensions of camera RAW files (lower case).
-pub const RAW_EXTENSIONS: &[&str] =
-    &["cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2", "dng", "orf", "raf", "rw2", "pef", "srw"];
-
-/// Whether `path` names a camera RAW file, by its extension.
-pub fn is_raw(path: &Path) -> bool {
-    extension(path).is_some_and(|ext| RAW_EXTENSIONS.contains(&ext.as_str()))
-}
-
-fn extension(path: &Path) -> Option<String> {
-    Some(path.extension()?.to_str()?.to_ascii_lowercase())
-}
+use crate::scan::is_raw;
 
 /// The shot a path belongs to: its folder and its stem, case folded.
 fn shot(path: &Path) -> Option<(PathBuf, OsString)> {

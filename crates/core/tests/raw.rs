@@ -38,7 +38,10 @@ fn a_raw_without_a_large_enough_preview_fails_and_says_so() {
     assert!(reason.contains("no embedded preview of at least 448 px (largest: 160×120)"), "{reason}");
     let (path, bytes) = fixture("truncated.dng");
     let err = photo::decode_for_model(&path, &bytes, 224).expect_err("the preview is cut");
-    assert!(!err.reason().is_empty());
+    assert_eq!(
+        err.reason(),
+        "not a supported image: this RAW file ends inside its embedded preview (is it truncated?)"
+    );
 }
 
 #[test]

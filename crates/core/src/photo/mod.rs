@@ -173,7 +173,7 @@ pub fn header(bytes: &[u8]) -> Option<(u32, u32, u64)> {
 pub fn decode(path: &Path) -> Result<RgbImage, PhotoError> {
     let mut reader = BufReader::new(open_regular(path)?);
     let head = reader.fill_buf().map_err(|source| read_error(path, source))?;
-    if heif::format_name(head).is_some() || crate::twins::is_raw(path) {
+    if heif::format_name(head).is_some() || crate::scan::is_raw(path) {
         // libheif and the RAW reader work in memory: the file is read whole,
         // as the indexer does.
         return decode_bytes(path, &read(path, MAX_FILE_BYTES)?);
