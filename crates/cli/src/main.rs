@@ -8,6 +8,7 @@ mod embed;
 mod index;
 mod library;
 mod model;
+mod photos;
 mod roots;
 mod search;
 mod status;
@@ -81,6 +82,8 @@ enum Command {
     Watch(watch::Args),
     /// Find photos by text, by image, or both.
     Search(search::Args),
+    /// List the photos newest first, narrowed by filters (flags or words).
+    Photos(photos::Args),
     /// Roots, counts, model and index size; --errors lists files that failed.
     Status(status::Args),
     /// Add, remove or list the library's folders.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Index(args) => index::run(args),
         Command::Watch(args) => watch::run(args),
         Command::Search(args) => search::run(args),
+        Command::Photos(args) => photos::run(args),
         Command::Status(args) => status::run(args),
         Command::Roots(args) => roots::run(args),
         Command::Model(args) => model::run(args),

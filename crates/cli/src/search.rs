@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use photofind_core::search::{Day, Filter, Query, Results, Term};
+use photofind_core::Ask;
+use photofind_core::query::Parsed;
+use photofind_core::search::{Day, Filter, Results, Term};
 
 use crate::{Common, Outcome};
 
@@ -32,6 +34,19 @@ pub struct Args {
     /// Subtract this image (repeatable).
     #[arg(long = "minus-image", value_name = "FILE")]
     minus_images: Vec<PathBuf>,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// What to look for. Filters may be written in it: a year or month the
+    /// library has photos of ("beach 2019", "snow in January 2021"), a range
+    /// ("2019-2021", "before 2015", "since 2018"), a folder ("kids from
+    /// Trips"), `-word` to subtract, `type:raw`, `folder:NAME`,
+    /// `after:DATE`, `before:DATE`; "quoted words" are never read as filters.
+    query: Option<String>,
+}
+
+/// The filters `search` and `photos` take, as flags.
+#[derive(clap::Args)]
+pub struct FilterArgs {
     /// Only photos inside this folder (repeatable: any of them).
     #[arg(long = "folder", value_name = "DIR")]
     folders: Vec<PathBuf>,
@@ -42,29 +57,58 @@ pub struct Args {
     /// Only photos taken before this day.
     #[arg(long, value_name = "DATE")]
     before: Option<Day>,
-    /// Only these formats (jpeg, png, webp, gif, bmp, tiff; repeatable).
+    /// Only these formats (jpeg, png, webp, gif, bmp, tiff, heif, avif, raw;
+    /// repeatable: any of them).
     #[arg(long = "type", value_name = "FORMAT")]
     formats: Vec<String>,
-    /// What to look for.
-    query: Option<String>,
+}
+
+impl From<FilterArgs> for Filter {
+    fn from(args: FilterArgs) -> Self {
+        Filter { folders: args.folders, after: args.after, before: args.before, formats: args.formats }
+    }
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
     let (library, clip) = args.common.searching_library()?;
-    let mut positive: Vec<Term> = args.query.into_iter().map(Term::Text).collect();
-    positive.extend(args.images.into_iter().map(Term::Image));
-    let mut negative: Vec<Term> = args.minus.into_iter().map(Term::Text).collect();
-    negative.extend(args.minus_images.into_iter().map(Term::Image));
-    let filter =
-        Filter { folders: args.folders, after: args.after, before: args.before, formats: args.formats };
-    let query = Query { positive, negative, filter, limit: args.limit };
+    let ask = Ask {
+        words: args.query.unwrap_or_default(),
+        images: args.images.into_iter().map(Term::Image).collect(),
+        minus: args.minus,
+        minus_images: args.minus_images.into_iter().map(Term::Image).collect(),
+        filter: args.filter.into(),
+        limit: args.limit,
+    };
+    let (query, parsed) = library.query(ask)?;
+    if query.positive.is_empty() && !parsed.chips.is_empty() {
+        print_filters(&parsed);
+        anyhow::bail!(
+            "the query is only filters: add a description or an --image, or list the photos they keep \
+             with `photofind photos {:?}`",
+            words_of(&parsed)
+        );
+    }
     let results = library.search(&clip, &query)?;
     if args.json {
         println!("{}", serde_json::to_string(&results.hits)?);
     } else {
+        print_filters(&parsed);
         print_results(&results);
     }
     Ok(if results.good_match == Some(false) { Outcome::SomeFailed } else { Outcome::Done })
+}
+
+/// The words of the chips, as they can be given again.
+fn words_of(parsed: &Parsed) -> String {
+    parsed.chips.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// The filters read out of the words, on stderr (a note, not data), so a surprise is visible.
+pub fn print_filters(parsed: &Parsed) {
+    if !parsed.chips.is_empty() {
+        let labels: Vec<&str> = parsed.chips.iter().map(|c| c.label.as_str()).collect();
+        eprintln!("filters: {}  (\"quote\" words to search for them instead)", labels.join(", "));
+    }
 }
 
 fn print_results(results: &Results) {

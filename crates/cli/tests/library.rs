@@ -314,6 +314,41 @@ fn filters_choose_the_candidates_before_the_top_k() {
 }
 
 #[test]
+fn filters_written_in_words_mean_what_the_flags_mean() {
+    let lib = Lib::new();
+    let root = lib.root();
+    std::fs::create_dir(root.join("space")).expect("mkdir");
+    for name in ["hubble-tall.jpg", "hubble_deep_field.jpg", "rocket.jpg"] {
+        std::fs::rename(root.join(name), root.join("space").join(name)).expect("move");
+    }
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_262_304_000); // 2010-01-01
+    let file = std::fs::File::options().write(true).open(root.join("cat.png")).expect("open");
+    file.set_modified(old).expect("set mtime");
+    lib.index();
+    let space = root.join("space");
+    let sorted = |hits: &[Value]| {
+        let mut n = names(hits);
+        n.sort();
+        n
+    };
+    let by_flag = lib.search(&["--folder", space.to_str().expect("utf-8"), "a cup of coffee"]);
+    assert_eq!(sorted(&lib.search(&["a cup of coffee from space"])), sorted(&by_flag));
+    assert_eq!(names(&lib.search(&["a cup of coffee 2010"])), vec!["cat.png"]);
+    // "2009" holds no photo: a word for the model, not a filter that hides everything.
+    assert_eq!(lib.search(&["a cup of coffee 2009"]).len(), 8);
+
+    // Only filters: `photos` lists what they keep, newest first; `search` says to use it.
+    let listed: Value = serde_json::from_slice(&lib.ok(&["photos", "--json", "2010"]).stdout).expect("json");
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["months"], serde_json::json!([{ "month": "2010-01", "count": 1 }]));
+    let out = lib.run(&["search", "from space"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("photofind photos"), "{out:?}");
+    let out = lib.ok(&["photos", "--type", "jpeg", "from space"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+}
+
+#[test]
 fn roots_are_added_listed_and_removed_with_their_photos() {
     let lib = Lib::new();
     let root = lib.root();

@@ -12,18 +12,21 @@
 //! assert!((a.cosine(&a) - 1.0).abs() < 1e-6);
 //! ```
 
+pub mod catalog;
 mod embed;
 pub mod index;
 mod library;
 pub mod live;
 pub mod paths;
 pub mod photo;
+pub mod query;
 pub mod scan;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod timeline;
 pub mod twins;
 pub mod watch;
 
 pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
-pub use library::{Error, Library, default_data_dir};
+pub use library::{Ask, Error, Library, default_data_dir};

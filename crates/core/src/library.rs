@@ -3,9 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
+use crate::catalog::{self, Catalog};
+use crate::query::Parsed;
+use crate::search::{Filter, Query, Term};
 use crate::service::WriterLock;
 use crate::store::{Coverage, ModelKey, Store};
+use crate::timeline::{self, TimelinePage};
 use crate::{Embedder, index, search, watch};
 
 /// Why a library operation failed.
@@ -40,6 +45,27 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub struct Library {
     store: Store,
     data_dir: PathBuf,
+    /// The photos by date and folder, until the store moves (see [`catalog`]).
+    catalog: Mutex<Option<Arc<Catalog>>>,
+}
+
+/// What someone asks for: words (filters written in them are read out, see
+/// [`crate::query`]), images, and filters set by hand. The CLI and the
+/// window both make their queries from one.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    /// What was typed.
+    pub words: String,
+    /// Images to find photos like.
+    pub images: Vec<Term>,
+    /// Descriptions to subtract, besides the `-word`s in `words`.
+    pub minus: Vec<String>,
+    /// Images to subtract.
+    pub minus_images: Vec<Term>,
+    /// Filters set by hand (the CLI's flags, the window's fields).
+    pub filter: Filter,
+    /// At most this many hits.
+    pub limit: usize,
 }
 
 impl Library {
@@ -47,13 +73,55 @@ impl Library {
     /// registering `model` when given (refused if the library holds that
     /// model's vectors at other dims).
     pub fn open(data_dir: &Path, model: Option<&ModelKey>) -> Result<Self, Error> {
-        Ok(Self { store: Store::open(&data_dir.join("index"), model)?, data_dir: data_dir.to_owned() })
+        Ok(Self::with(Store::open(&data_dir.join("index"), model)?, data_dir))
     }
 
     /// Opens the library in `data_dir` to read it (search, status): nothing
     /// is written, so it works on a read-only disk (see [`Store::open_read`]).
     pub fn open_read(data_dir: &Path) -> Result<Self, Error> {
-        Ok(Self { store: Store::open_read(&data_dir.join("index"))?, data_dir: data_dir.to_owned() })
+        Ok(Self::with(Store::open_read(&data_dir.join("index"))?, data_dir))
+    }
+
+    fn with(store: Store, data_dir: &Path) -> Self {
+        Self { store, data_dir: data_dir.to_owned(), catalog: Mutex::new(None) }
+    }
+
+    /// The photos by date and folder as the index holds them now.
+    pub fn catalog(&self) -> Result<Arc<Catalog>, Error> {
+        Ok(catalog::current(&self.store, &self.catalog)?)
+    }
+
+    /// `words` read for the dates and folders this library holds.
+    pub fn read_words(&self, words: &str) -> Result<Parsed, Error> {
+        Ok(crate::query::parse(words, &self.catalog()?.known))
+    }
+
+    /// The query `ask` means, and how its words were read.
+    pub fn query(&self, ask: Ask) -> Result<(Query, Parsed), Error> {
+        let parsed = self.read_words(&ask.words)?;
+        let mut positive: Vec<Term> =
+            Some(parsed.text.clone()).filter(|t| !t.is_empty()).map(Term::Text).into_iter().collect();
+        positive.extend(ask.images);
+        let mut negative: Vec<Term> =
+            parsed.minus.iter().chain(&ask.minus).cloned().map(Term::Text).collect();
+        negative.extend(ask.minus_images);
+        let filters = vec![ask.filter, parsed.filter()];
+        Ok((Query { positive, negative, filters, limit: ask.limit }, parsed))
+    }
+
+    /// A page of the timeline of the photos that the filters set by hand
+    /// and those written in `words` keep (see [`timeline::page`]).
+    pub fn timeline(
+        &self,
+        words: &str,
+        filter: Filter,
+        offset: u64,
+        limit: usize,
+    ) -> Result<(TimelinePage, Parsed), search::Error> {
+        let catalog = catalog::current(&self.store, &self.catalog)?;
+        let parsed = crate::query::parse(words, &catalog.known);
+        let filters = [filter, parsed.filter()];
+        Ok((timeline::page(&self.store, &catalog, &filters, offset, limit)?, parsed))
     }
 
     /// The data directory.

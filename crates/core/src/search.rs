@@ -60,8 +60,9 @@ pub struct Query {
     pub positive: Vec<Term>,
     /// Terms subtracted (weight −1 each).
     pub negative: Vec<Term>,
-    /// Which photos may be returned.
-    pub filter: Filter,
+    /// Which photos may be returned: those every filter keeps (the
+    /// window's filters and the ones written in the query's words).
+    pub filters: Vec<Filter>,
     /// At most this many hits.
     pub limit: usize,
 }
@@ -76,13 +77,32 @@ pub struct Filter {
     pub after: Option<Day>,
     /// Taken before this day.
     pub before: Option<Day>,
-    /// Image formats (`jpeg`, `png`, ...).
+    /// Image formats (`jpeg`, `png`, `heif`, `raw`, ...; any of them).
     pub formats: Vec<String>,
+}
+
+impl Filter {
+    /// Whether it keeps every photo.
+    pub fn is_empty(&self) -> bool {
+        self.folders.is_empty() && self.after.is_none() && self.before.is_none() && self.formats.is_empty()
+    }
 }
 
 /// A calendar day as `YYYY-MM-DD`, from `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Day(String);
+
+impl Day {
+    /// The day `year-month-day` (not checked against the calendar beyond 1–12 and 1–31).
+    pub fn ymd(year: i32, month: u32, day: u32) -> Self {
+        Day(format!("{year:04}-{month:02}-{day:02}"))
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl std::str::FromStr for Day {
     type Err = Error;
@@ -132,6 +152,8 @@ pub struct Hit {
     pub offline: bool,
     /// EXIF capture time.
     pub captured: Option<String>,
+    /// When it was taken: `captured`, else the file's time (UTC).
+    pub taken: String,
     /// Image format.
     pub format: String,
     /// Width in pixels.
@@ -196,7 +218,7 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
     }
     let model = ModelKey::of(embedder);
     let vector = query_vector(store, embedder, query)?;
-    let candidates = candidates(store, &query.filter)?;
+    let candidates = candidates(store, &query.filters)?;
     let hits = store.nearest(&model, vector.as_slice(), query.limit.max(1), candidates.as_ref())?;
     let sample = store.sample_vectors(&model, BACKGROUND_SAMPLE, candidates.as_ref())?;
     let background = Background::of(&vector, &sample);
@@ -219,21 +241,20 @@ pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Resu
 }
 
 fn to_hit(id: PhotoId, score: f32, z: Option<f32>, good: Option<bool>, photo: Photo) -> Hit {
-    let present = photo.paths.iter().find(|p| p.exists()).cloned();
-    let offline = present.is_none();
-    let path = present.or_else(|| photo.paths.first().cloned()).unwrap_or_default();
+    let card = crate::timeline::PhotoCard::of(id, photo);
     Hit {
-        path,
+        path: card.path,
         score,
         z,
         good,
-        paths: photo.paths,
-        offline,
-        captured: photo.captured,
-        format: photo.format,
-        width: photo.dimensions.0,
-        height: photo.dimensions.1,
-        size: photo.size,
+        paths: card.paths,
+        offline: card.offline,
+        captured: card.captured,
+        taken: card.taken,
+        format: card.format,
+        width: card.width,
+        height: card.height,
+        size: card.size,
         id,
     }
 }
@@ -286,8 +307,21 @@ fn one(mut vectors: Vec<Embedding>) -> Embedding {
     vectors.pop().unwrap_or_else(|| Embedding::normalized(Vec::new()))
 }
 
-/// The filter as a candidates bitmap; `None` when nothing is filtered.
-fn candidates(store: &Store, filter: &Filter) -> Result<Option<RoaringBitmap>, Error> {
+/// The photos every filter keeps, as a candidates bitmap; `None` when nothing is filtered.
+pub(crate) fn candidates(store: &Store, filters: &[Filter]) -> Result<Option<RoaringBitmap>, Error> {
+    let mut set: Option<RoaringBitmap> = None;
+    for filter in filters.iter().filter(|f| !f.is_empty()) {
+        let ids = kept_by(store, filter)?.unwrap_or_else(RoaringBitmap::full);
+        set = Some(match set.take() {
+            Some(s) => s & ids,
+            None => ids,
+        });
+    }
+    Ok(set)
+}
+
+/// The photos `filter` keeps; `None` when it keeps all.
+fn kept_by(store: &Store, filter: &Filter) -> Result<Option<RoaringBitmap>, Error> {
     let mut set: Option<RoaringBitmap> = None;
     let mut narrow = |ids: RoaringBitmap| {
         set = Some(match set.take() {
@@ -313,15 +347,18 @@ fn keeps(filter: &Filter, photo: &Photo) -> bool {
     let day = &when[..when.len().min(10)];
     filter.after.as_ref().is_none_or(|a| day >= a.0.as_str())
         && filter.before.as_ref().is_none_or(|b| day < b.0.as_str())
-        && (filter.formats.is_empty() || filter.formats.iter().any(|f| normal_format(f) == photo.format))
+        && (filter.formats.is_empty() || filter.formats.iter().any(|f| format_matches(f, &photo.format)))
 }
 
-fn normal_format(name: &str) -> String {
-    match name.to_ascii_lowercase().as_str() {
-        "jpg" | "jpe" => "jpeg".into(),
-        "tif" => "tiff".into(),
-        "hif" => "heif".into(),
-        other => other.into(),
+/// Whether a photo stored as `format` is of the `requested` type: `jpg` is
+/// `jpeg`, `heif` covers HEIC and HEIF, `raw` every camera RAW format.
+pub fn format_matches(requested: &str, format: &str) -> bool {
+    match requested.to_ascii_lowercase().as_str() {
+        "jpg" | "jpe" | "jpeg" => format == "jpeg",
+        "tif" | "tiff" => format == "tiff",
+        "heif" | "heic" | "hif" => format == "heic" || format == "heif",
+        "raw" => format == "raw" || crate::scan::RAW_EXTENSIONS.contains(&format),
+        other => other == format,
     }
 }
 

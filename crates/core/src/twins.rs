@@ -85,6 +85,7 @@ mod tests {
             paths: vec![path.into()],
             offline: false,
             captured: None,
+            taken: String::new(),
             format: String::new(),
             width: 1,
             height: 1,

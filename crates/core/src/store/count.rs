@@ -103,3 +103,15 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Calls `each` with every photo the library holds, in id order, in one read transaction.
+    pub fn for_each_photo(&self, mut each: impl FnMut(super::PhotoId, super::Photo)) -> Result<()> {
+        let rtxn = self.read_txn()?;
+        for entry in self.photos.iter(&rtxn)? {
+            let (id, photo) = entry?;
+            each(id, photo);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! The library as a timeline, and filters written in words, against a real
+//! index: photos dated by their files' times in folders of a root, read back
+//! newest first by month, through the one path (`Library::query`,
+//! `Library::timeline`) the CLI and the window both take.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use photofind_core::index::{self, Options};
+use photofind_core::search::{Filter, Term};
+use photofind_core::{Ask, Library};
+use support::{MeanColour, distinct_png};
+
+/// Seconds since 1970 of a day at noon UTC.
+fn day(year: i32, month: u32, d: u32) -> SystemTime {
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year } as i64;
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400 + 43_200).expect("after 1970"))
+}
+
+/// A root with photos in `Trips/Paris` (June 2019), `Trips/Rome` (January
+/// 2021) and `Home` (March 2023), indexed.
+fn library() -> (tempfile::TempDir, PathBuf, Library) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().join("Pictures");
+    let mut n = 0;
+    for (folder, when, count) in [
+        ("Trips/Paris", day(2019, 6, 10), 2),
+        ("Trips/Rome", day(2021, 1, 5), 1),
+        ("Home", day(2023, 3, 1), 3),
+    ] {
+        std::fs::create_dir_all(root.join(folder)).expect("folder");
+        for i in 0..count {
+            n += 1;
+            let photo = distinct_png(&root.join(folder).join(format!("{n}.png")), n);
+            let file = std::fs::File::options().write(true).open(&photo).expect("opens");
+            // Later photos of a folder a minute later: a known order within the month.
+            file.set_modified(when + Duration::from_secs(60 * i)).expect("dates it");
+        }
+    }
+    let library = Library::open(&dir.path().join("data"), None).expect("opens");
+    let (root, _) = library.add_root(&root).expect("adds");
+    let options = Options { workers: 1, ..Options::default() };
+    index::run(
+        library.store(),
+        &MeanColour::new(None),
+        std::slice::from_ref(&root),
+        &options,
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .expect("indexes");
+    (dir, root, library)
+}
+
+fn names(page: &photofind_core::timeline::TimelinePage) -> Vec<String> {
+    page.photos.iter().map(|p| p.path.file_name().expect("a name").to_string_lossy().into_owned()).collect()
+}
+
+fn months(page: &photofind_core::timeline::TimelinePage) -> Vec<(String, u64)> {
+    page.months.iter().map(|m| (m.month.clone(), m.count)).collect()
+}
+
+#[test]
+fn the_timeline_lists_every_photo_newest_first_by_month() {
+    let (_dir, _root, library) = library();
+    let (page, _) = library.timeline("", Filter::default(), 0, 100).expect("a page");
+    assert_eq!(page.total, 6);
+    let expected = [("2023-03", 3), ("2021-01", 1), ("2019-06", 2)];
+    assert_eq!(months(&page), expected.map(|(m, c)| (m.to_owned(), c)));
+    assert_eq!(names(&page), ["6.png", "5.png", "4.png", "3.png", "2.png", "1.png"]);
+    assert_eq!(page.photos[0].taken, "2023-03-01T12:02:00");
+
+    let (second, _) = library.timeline("", Filter::default(), 4, 100).expect("a later page");
+    assert_eq!((second.offset, names(&second)), (4, vec!["2.png".to_owned(), "1.png".to_owned()]));
+}
+
+#[test]
+fn words_and_fields_filter_the_timeline_alike() {
+    let (_dir, root, library) = library();
+    let (by_words, parsed) = library.timeline("from Trips", Filter::default(), 0, 100).expect("a page");
+    assert_eq!(parsed.chips.len(), 1, "{parsed:?}");
+    let by_field = Filter { folders: vec![root.join("Trips")], ..Filter::default() };
+    let (by_field, _) = library.timeline("", by_field, 0, 100).expect("a page");
+    assert_eq!(names(&by_words), ["3.png", "2.png", "1.png"]);
+    assert_eq!(names(&by_words), names(&by_field));
+
+    // Both at once: Trips, and 2021.
+    let (both, _) = library
+        .timeline("2021", Filter { folders: vec![root.join("Trips")], ..Filter::default() }, 0, 100)
+        .expect("a page");
+    assert_eq!(names(&both), ["3.png"]);
+    // A year without photos is not a filter: no chip, and nothing is hidden.
+    let (all, parsed) = library.timeline("1984", Filter::default(), 0, 100).expect("a page");
+    assert!(parsed.chips.is_empty() && all.total == 6, "{parsed:?}");
+}
+
+#[test]
+fn a_query_gets_its_filters_from_the_words_and_the_rest_as_text() {
+    let (_dir, root, library) = library();
+    let ask = Ask {
+        words: "kids from Paris 2019 -cat".into(),
+        images: vec![Term::Image(root.join("Home/4.png"))],
+        limit: 5,
+        ..Ask::default()
+    };
+    let (query, parsed) = library.query(ask).expect("reads");
+    assert_eq!(parsed.text, "kids");
+    assert_eq!(query.positive, [Term::Text("kids".into()), Term::Image(root.join("Home/4.png"))]);
+    assert_eq!(query.negative, [Term::Text("cat".into())]);
+    // The words' filter keeps the two Paris photos only (the stand-in model ignores text).
+    let hits = library.search(&MeanColour::new(None), &query).expect("searches");
+    let found: Vec<&Path> = hits.hits.iter().map(|h| h.path.as_path()).collect();
+    assert_eq!(hits.candidates, 2);
+    assert!(found.iter().all(|p| p.starts_with(root.join("Trips/Paris"))), "{found:?}");
+}
