@@ -13,15 +13,14 @@
 //! index covers the library, or at once with `--now`. The old index stays
 //! until `photofind model drop`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use photofind_core::live::not_installed;
+use photofind_core::live::{self, models::Switched, not_installed};
 use photofind_models::{FetchOptions, Manifest, Models, fetch, unverified_warning};
-use serde::Serialize;
 
 use crate::{Common, Outcome};
 
@@ -74,20 +73,6 @@ enum Action {
     },
 }
 
-#[derive(Serialize)]
-struct Listed {
-    id: String,
-    name: String,
-    description: String,
-    size: u64,
-    /// Every file's size is published (else `size` is a lower bound).
-    size_known: bool,
-    dims: u32,
-    license: String,
-    installed: Option<PathBuf>,
-    current: bool,
-}
-
 pub fn run(args: Args) -> Result<Outcome> {
     let models = Models::new(&args.common.data_dir()?);
     match args.action {
@@ -105,36 +90,19 @@ pub fn run(args: Args) -> Result<Outcome> {
 }
 
 fn list(models: &Models, json: bool) -> Result<Outcome> {
-    let current = models.current()?;
-    let installed = models.installed()?;
-    let mut manifests = Manifest::builtin();
-    for model in &installed {
-        if !manifests.iter().any(|m| m.id == model.id)
-            && let Ok(manifest) = model.manifest()
-        {
-            manifests.push(manifest);
-        }
-    }
-    let listed: Vec<Listed> = manifests
-        .into_iter()
-        .map(|m| Listed {
-            installed: installed.iter().find(|i| i.id == m.id).map(|i| i.path.clone()),
-            current: m.id == current,
-            size: m.total_size(),
-            size_known: m.files.iter().all(|f| f.size.is_some()),
-            dims: m.dims,
-            id: m.id,
-            name: m.name,
-            description: m.description,
-            license: m.license,
-        })
-        .collect();
+    let listed = live::models::list(models)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&listed)?);
         return Ok(Outcome::Done);
     }
     for m in &listed {
-        let mark = if m.current { "*" } else { " " };
+        let mark = if m.current {
+            "*"
+        } else if m.next {
+            ">"
+        } else {
+            " "
+        };
         let state = if m.installed.is_some() { "installed" } else { "not installed" };
         let size = if m.size_known { format!("{:>5} MB", m.size / 1_000_000) } else { "   ?? MB".to_owned() };
         println!("{mark} {:<24} {size}  {:<13}  {}", m.id, state, m.description);
@@ -180,35 +148,25 @@ fn fetch_model(models: &Models, which: Option<String>, make_current: bool) -> Re
 /// a model whose index already covers it) or when told to; else starts a
 /// switch that indexing finishes.
 fn use_model(common: &Common, models: &Models, id: &str, now: bool) -> Result<Outcome> {
-    if models.path(id).is_none() {
-        anyhow::bail!("{}", not_installed(models, id));
-    }
-    let current = models.current()?;
-    if id == current {
-        models.clear_next()?;
-        eprintln!("{id} is already in use");
-        return Ok(Outcome::Done);
-    }
     let library = common.reading_library()?;
-    let coverage = library.coverage(id)?;
-    if now || coverage.complete() {
-        models.finish_switch(id)?;
-        eprintln!("using {id}");
-        if !coverage.complete() {
-            eprintln!(
-                "search finds {} of {} photos until `photofind index` (or a watching service) embeds the rest",
-                coverage.vectors, coverage.photos
-            );
+    match live::models::switch(&library, models, id, now)? {
+        Switched::AlreadyInUse => eprintln!("{id} is already in use"),
+        Switched::Now { coverage } => {
+            eprintln!("using {id}");
+            if !coverage.complete() {
+                eprintln!(
+                    "search finds {} of {} photos until `photofind index` (or a watching service) embeds the rest",
+                    coverage.vectors, coverage.photos
+                );
+            }
         }
-        return Ok(Outcome::Done);
+        Switched::Started { current, coverage } => eprintln!(
+            "switching to {id}: its index covers {} of {} photos; search keeps using {current} until it \
+             covers them all. `photofind index` (or a running `photofind watch` or app, once restarted) \
+             embeds the rest; `photofind model use {id} --now` switches at once",
+            coverage.vectors, coverage.photos
+        ),
     }
-    models.set_next(id)?;
-    eprintln!(
-        "switching to {id}: its index covers {} of {} photos; search keeps using {current} until it \
-         covers them all. `photofind index` (or a running `photofind watch` or app, once restarted) \
-         embeds the rest; `photofind model use {id} --now` switches at once",
-        coverage.vectors, coverage.photos
-    );
     Ok(Outcome::Done)
 }
 

@@ -63,6 +63,12 @@ pub enum StoreError {
         /// The models directory that was searched.
         root: PathBuf,
     },
+    /// The model to remove is the one in use.
+    #[error("{id} is the model in use: switch to another before removing it")]
+    InUse {
+        /// The model id.
+        id: String,
+    },
 }
 
 /// Why a network attempt failed; these are retried.

@@ -155,6 +155,26 @@ impl Models {
         Ok(())
     }
 
+    /// Deletes installed model `id` (moved aside first, so a half-deleted
+    /// model is never taken for an installed one). The model in use is
+    /// refused; `Ok(false)` when it was not installed.
+    pub fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        if self.current()? == id {
+            return Err(StoreError::InUse { id: id.to_owned() });
+        }
+        let Some(dir) = self.path(id) else { return Ok(false) };
+        if self.next()?.as_deref() == Some(id) {
+            self.clear_next()?;
+        }
+        let retired = self.retired_dir(id);
+        if let Some(parent) = retired.parent() {
+            fs::create_dir_all(parent).map_err(StoreError::io(parent))?;
+        }
+        fs::rename(&dir, &retired).map_err(StoreError::io(&dir))?;
+        fs::remove_dir_all(&retired).map_err(StoreError::io(&retired))?;
+        Ok(true)
+    }
+
     /// Where model `id` lives once installed; `None` for an id that is not a safe directory name.
     pub(crate) fn model_dir(&self, id: &str) -> Option<PathBuf> {
         is_valid_id(id).then(|| self.root.join(id))

@@ -119,3 +119,22 @@ fn a_switch_to_a_model_gone_or_already_in_use_is_abandoned() {
     assert_eq!(models.pending_switch().unwrap(), None, "no longer installed");
     assert_eq!(models.next().unwrap(), None);
 }
+
+#[test]
+fn removing_a_model_deletes_it_whole_but_never_the_one_in_use() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "old", true);
+    model_dir(models.root(), "new", true);
+    models.set_current("new").unwrap();
+    models.set_next("old").unwrap();
+
+    assert!(matches!(models.remove("new"), Err(StoreError::InUse { .. })), "the model in use stays");
+    assert!(models.remove("old").unwrap());
+
+    assert!(!models.root().join("old").exists(), "its files are gone");
+    assert_eq!(models.next().unwrap(), None, "the switch to it is abandoned");
+    assert!(!models.remove("old").unwrap(), "removing it again is a no-op");
+    let left: Vec<_> = models.installed().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(left, ["new"]);
+}

@@ -11,6 +11,7 @@
 //! expressed, only refused when it tries to take the lock.
 
 mod choice;
+pub mod models;
 
 use std::path::Path;
 use std::sync::Arc;
