@@ -8,9 +8,10 @@
 //! DCT-scaled, only regular files are opened (never blocking on a FIFO), and at most
 //! [`access::MAX_READ`] bytes are read. The cache keeps one folder per root
 //! (`thumbs/<root key>/<xx>/<photo key>.jpg`, mode 0700), so removing a root removes its
-//! thumbnails.
+//! thumbnails, and the larger views of the preview ([`view`]) beside them.
 
 mod queue;
+pub mod view;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ pub type Reply = Box<dyn FnOnce(Response<Vec<u8>>) + Send>;
 pub struct Thumbs {
     cache: Arc<Cache>,
     pool: Pool<Make>,
+    views: view::Views,
 }
 
 struct Cache {
@@ -52,28 +54,36 @@ impl Thumbs {
         private_dir(&dir);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
         let limits = Limits { workers, waiting: 96, max_wait: Duration::from_secs(8) };
-        Self { cache: Arc::new(Cache { dir, failed: Mutex::default() }), pool: Pool::new("thumbs", limits) }
+        let views = view::Views::new(dir.clone(), view::MAX_CACHE_BYTES);
+        Self {
+            cache: Arc::new(Cache { dir, failed: Mutex::default() }),
+            pool: Pool::new("thumbs", limits),
+            views,
+        }
     }
 
     /// Answers a request for the thumbnail of `requested`, a path inside a root: from the
     /// cache, or by queueing it to be made.
     pub fn serve(&self, requested: &Path, inside: &Inside, reply: Reply) {
-        let meta = match std::fs::metadata(&inside.canonical) {
-            Ok(meta) if meta.is_file() => meta,
-            Ok(_) => return reply(status(StatusCode::NOT_FOUND, "not a regular file")),
-            Err(err) => return reply(status(StatusCode::NOT_FOUND, &err.to_string())),
+        let key = match file_key(requested, &inside.canonical) {
+            Ok(key) => key,
+            Err(why) => return reply(status(StatusCode::NOT_FOUND, &why)),
         };
-        let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
-        let key = photo_key(requested, meta.len(), mtime.as_nanos());
         let file = self.cache.file(&inside.root, &key);
         if let Ok(jpeg) = std::fs::read(&file) {
             return reply(jpeg_response(jpeg));
         }
-        if self.cache.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key) {
+        if self.cache.has_failed(&key) {
             return reply(status(StatusCode::NOT_FOUND, "no thumbnail"));
         }
         let cache = Arc::clone(&self.cache);
         self.pool.push(Make { cache, photo: inside.canonical.clone(), file, key, reply });
+    }
+
+    /// Answers a request for the larger view of `requested`, a photo the index holds (see
+    /// [`view`]).
+    pub fn view(&self, requested: &Path, inside: &Inside, size: view::Size, reply: Reply) {
+        self.views.serve(requested, inside, size, reply);
     }
 
     /// Deletes the thumbnails of every root but `roots` (and anything else in the cache).
@@ -87,6 +97,7 @@ impl Thumbs {
             let path = entry.path();
             let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
         }
+        self.views.recount();
     }
 }
 
@@ -95,6 +106,10 @@ impl Cache {
     fn file(&self, root: &Path, key: &blake3::Hash) -> PathBuf {
         let hex = key.to_hex();
         self.dir.join(root_key(root)).join(&hex[..2]).join(format!("{hex}.jpg"))
+    }
+
+    fn has_failed(&self, key: &blake3::Hash) -> bool {
+        self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(key)
     }
 
     fn remember_failure(&self, key: blake3::Hash) {
@@ -153,6 +168,18 @@ fn root_key(root: &Path) -> String {
     blake3::hash(paths::bytes(root)).to_hex()[..32].to_owned()
 }
 
+/// The key of the regular file `canonical` that `requested` names (see [`photo_key`]), or why
+/// there is none.
+fn file_key(requested: &Path, canonical: &Path) -> Result<blake3::Hash, String> {
+    let meta = match std::fs::metadata(canonical) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return Err("not a regular file".into()),
+        Err(err) => return Err(err.to_string()),
+    };
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+    Ok(photo_key(requested, meta.len(), mtime.as_nanos()))
+}
+
 /// A photo's thumbnail key: its path's bytes, size and mtime, so a changed file is made anew.
 fn photo_key(photo: &Path, size: u64, mtime_nanos: u128) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
@@ -169,20 +196,23 @@ pub fn thumbnail(photo: &Path) -> Result<Vec<u8>, String> {
     rendition(photo, SIZE)
 }
 
-/// Longest side of the larger view of a photo the page cannot show itself (HEIC, AVIF, camera
-/// RAW, TIFF): the preview pane's size on a large screen.
-pub const VIEW_SIZE: u32 = 2048;
-
 /// `photo` as a JPEG whose longer side is at most `longest`: read (a regular file, capped),
-/// decoded no larger than needed (a JPEG at a DCT scale keeping its shorter side at least
-/// `longest / 2`; a RAW's largest preview), upright, resized and encoded.
+/// then made by [`render`].
 pub fn rendition(photo: &Path, longest: u32) -> Result<Vec<u8>, String> {
     let bytes = photofind_core::photo::read(photo, access::MAX_READ).map_err(|e| e.to_string())?;
-    let image = photofind_core::photo::decode_for_display(photo, &bytes, longest / 2)
-        .map_err(|e| e.to_string())?
-        .image;
+    render(photo, &bytes, Some(longest), QUALITY)
+}
+
+/// The photo in `bytes` (read from `photo`) as a JPEG of `quality` whose longer side is at most
+/// `longest` (`None`: the photo's own): decoded no larger than needed (a JPEG at the smallest
+/// DCT scale that keeps its longer side at least `longest`; a RAW's largest preview), upright,
+/// resized and encoded.
+pub fn render(photo: &Path, bytes: &[u8], longest: Option<u32>, quality: u8) -> Result<Vec<u8>, String> {
+    let short_side = longest.map_or(0, |longest| short_side_for(bytes, longest));
+    let image =
+        photofind_core::photo::decode_for_display(photo, bytes, short_side).map_err(|e| e.to_string())?.image;
     let (w, h) = image.dimensions();
-    let scale = f64::from(longest) / f64::from(w.max(h));
+    let scale = longest.map_or(1.0, |longest| f64::from(longest) / f64::from(w.max(h)));
     let small = if scale < 1.0 {
         let (tw, th) = ((f64::from(w) * scale).round().max(1.0), (f64::from(h) * scale).round().max(1.0));
         image::imageops::resize(&image, tw as u32, th as u32, FilterType::Triangle)
@@ -190,17 +220,30 @@ pub fn rendition(photo: &Path, longest: u32) -> Result<Vec<u8>, String> {
         image
     };
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY)
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
         .encode_image(&small)
-        .map_err(|e| format!("cannot encode the thumbnail of {}: {e}", photo.display()))?;
+        .map_err(|e| format!("cannot encode a view of {}: {e}", photo.display()))?;
     Ok(jpeg)
+}
+
+/// The shorter side a photo's decode needs for its longer side to be at least `longest`, by
+/// its header (half of `longest` when it has none to read).
+fn short_side_for(bytes: &[u8], longest: u32) -> u32 {
+    let Some((w, h, _)) = photofind_core::photo::header(bytes) else { return longest / 2 };
+    let short = u64::from(longest) * u64::from(w.min(h)) / u64::from(w.max(h).max(1));
+    u32::try_from(short).unwrap_or(longest).max(1)
 }
 
 /// A JPEG answer the page may cache for good (its URL names the file's bytes' place).
 pub fn jpeg_response(jpeg: Vec<u8>) -> Response<Vec<u8>> {
-    let mut response = Response::new(jpeg);
+    image_response(jpeg, "image/jpeg")
+}
+
+/// An image answer of `content_type` the page may cache for good, as [`jpeg_response`].
+pub fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Response<Vec<u8>> {
+    let mut response = Response::new(bytes);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/jpeg"));
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("max-age=31536000, immutable"));
     response
 }
@@ -320,13 +363,13 @@ mod tests {
             let photo = fixtures.join(name);
             let thumb = image::load_from_memory(&thumbnail(&photo).expect("a thumbnail")).expect("a JPEG");
             let view =
-                image::load_from_memory(&rendition(&photo, VIEW_SIZE).expect("a view")).expect("a JPEG");
+                image::load_from_memory(&rendition(&photo, view::DEFAULT).expect("a view")).expect("a JPEG");
             assert_eq!(
                 thumb.width().max(thumb.height()),
                 SIZE.min(view.width().max(view.height())),
                 "{name}"
             );
-            assert!(view.width().max(view.height()) <= VIEW_SIZE, "{name}");
+            assert!(view.width().max(view.height()) <= view::DEFAULT, "{name}");
             assert_eq!(view.height() > view.width(), upright, "{name}: turned by its orientation");
         }
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod big;
 mod budget;
+pub mod camera;
 mod heif;
 mod raw;
 
