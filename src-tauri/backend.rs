@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use photofind_clip::Clip;
@@ -88,7 +88,6 @@ pub struct Backend {
     downloading: AtomicBool,
     model_message: Mutex<Option<String>>,
     staged: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-    next_token: AtomicU64,
     dropped: Mutex<HashSet<PathBuf>>,
 }
 
@@ -119,7 +118,6 @@ impl Backend {
             downloading: AtomicBool::new(false),
             model_message: Mutex::new(None),
             staged: Mutex::new(HashMap::new()),
-            next_token: AtomicU64::new(1),
             dropped: Mutex::new(HashSet::new()),
         };
         if let Some(dir) = backend.model_dir()
@@ -139,15 +137,42 @@ impl Backend {
         self.choice.models().clone()
     }
 
+    /// Which model the library uses (core's rule).
+    pub fn choice(&self) -> &ModelChoice {
+        &self.choice
+    }
+
+    /// Whether indexing is paused here.
+    pub fn paused(&self) -> bool {
+        self.feed.status().state == IndexState::Paused
+    }
+
+    /// Starts the service's run anew, so it reads the model choice again (a switch started).
+    pub fn restart_service(&self) {
+        if let Some(service) = lock(&self.service).as_ref() {
+            service.restart();
+        }
+    }
+
+    /// Whether this app runs the indexing service (and so holds the writer lock).
+    pub fn indexes_here(&self) -> bool {
+        lock(&self.service).is_some()
+    }
+
     fn model_dir(&self) -> Option<PathBuf> {
         self.choice.current_dir().ok()
     }
 
-    fn load_model(&self, dir: &Path) -> CommandResult<()> {
+    pub(crate) fn load_model(&self, dir: &Path) -> CommandResult<()> {
         let clip = load_clip(dir)?;
         self.library.register_model(&photofind_core::store::ModelKey::of(&clip))?;
         *self.clip.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(clip));
         Ok(())
+    }
+
+    /// The id of the model searches use now, if one is loaded.
+    pub fn model_in_use(&self) -> Option<String> {
+        self.loaded().map(|clip| clip.model_id().to_owned())
     }
 
     fn loaded(&self) -> Option<Arc<Clip>> {
@@ -260,9 +285,10 @@ impl Backend {
         }
     }
 
-    /// Keeps image bytes for a search; returns their token.
+    /// Keeps image bytes for a search; returns their token, named by their content: the same
+    /// image picked twice gets the same token, so the page shows it as one chip.
     pub fn stage(&self, bytes: Vec<u8>) -> String {
-        let token = format!("img-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
+        let token = token_of(&bytes);
         let mut staged = lock(&self.staged);
         if staged.len() >= 8 {
             staged.clear(); // a few queries' worth is plenty; old tokens just expire
@@ -315,20 +341,25 @@ impl Backend {
         }
     }
 
-    /// Answers a `view:` request: the larger view of a photo the page cannot show itself
-    /// (HEIC, AVIF, camera RAW, TIFF), made on demand, not cached; blocks on the file system.
-    pub fn view(&self, uri_path: &str, reply: crate::thumbs::Reply) {
+    /// Answers a `view:` request (see [`crate::thumbs::view`]): the photo itself for the
+    /// preview, at the width `?w=` asks for, only for a photo the index holds (the rule of
+    /// [`access::openable`]). `uri` is the request's path and query; blocks on the file system.
+    pub fn view(&self, uri: &str, reply: crate::thumbs::Reply) {
+        use crate::thumbs::{status, view::Size};
         use tauri::http::StatusCode;
+        let (uri_path, query) = uri.split_once('?').map_or((uri, None), |(path, query)| (path, Some(query)));
         let Some(path) = crate::thumbs::path_of(uri_path) else {
-            return reply(crate::thumbs::status(StatusCode::BAD_REQUEST, "not a photo path"));
+            return reply(status(StatusCode::BAD_REQUEST, "not a photo path"));
         };
-        let Ok(Some(inside)) = self.root_of(&path) else {
-            return reply(crate::thumbs::status(StatusCode::FORBIDDEN, "not inside a photo folder"));
+        let Some(size) = Size::from_query(query) else {
+            return reply(status(StatusCode::BAD_REQUEST, "w is a width in pixels, or full"));
         };
-        reply(match crate::thumbs::rendition(&inside.canonical, crate::thumbs::VIEW_SIZE) {
-            Ok(jpeg) => crate::thumbs::jpeg_response(jpeg),
-            Err(err) => crate::thumbs::status(StatusCode::UNPROCESSABLE_ENTITY, &err),
-        });
+        let roots = self.library.roots().unwrap_or_default();
+        let held = access::openable(&path, &roots, |path| Ok(self.library.holds(path)?));
+        let Some(inside) = held.ok().and_then(|canonical| access::root_of(&canonical, &roots)) else {
+            return reply(status(StatusCode::FORBIDDEN, "not a photo in the library"));
+        };
+        self.thumbs.view(&path, &inside, size, reply);
     }
 
     /// The model as the page shows it.
@@ -405,6 +436,11 @@ impl Backend {
     }
 }
 
+/// The token of staged image bytes: named by their content.
+fn token_of(bytes: &[u8]) -> String {
+    format!("img-{}", &blake3::hash(bytes).to_hex()[..32])
+}
+
 /// Loads the CLIP model in `dir`.
 pub fn load_clip(dir: &Path) -> CommandResult<Clip> {
     Clip::load(dir).map_err(|e| {
@@ -454,6 +490,12 @@ mod tests {
     use super::*;
 
     use photofind_core::service::RootState as Service;
+
+    #[test]
+    fn the_same_image_picked_twice_gets_the_same_token_so_one_chip() {
+        assert_eq!(token_of(b"the same bytes"), token_of(b"the same bytes"));
+        assert_ne!(token_of(b"the same bytes"), token_of(b"other bytes"));
+    }
 
     #[test]
     fn model_progress_serializes_as_the_pages_model_progress() {

@@ -13,10 +13,18 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::backend::{ModelInfo, ModelProgress, ModelState, RootInfo, RootState};
-use crate::commands::{AppInfo, FailureInfo, FailurePage, ImageRef, SearchRequest, StagedImage};
+use crate::commands::{
+    Answer, AppInfo, FailureInfo, FailurePage, FilterRequest, ImageRef, SearchRequest, StagedImage,
+    TimelineRequest,
+};
+use crate::details::PhotoDetails;
 use crate::error::{CommandError, ErrorKind};
 use crate::service::{IndexState, IndexStatus, Switching};
+use crate::settings::Settings;
+use photofind_core::live::models::ModelEntry;
+use photofind_core::query::{Chip, ChipFilter, Parsed};
 use photofind_core::search::{Hit, Results};
+use photofind_core::timeline::{MonthCount, PhotoCard, TimelinePage};
 
 /// Where the page reads them, from the repository root.
 const FILE: &str = "ui/src/bindings/payloads.ts";
@@ -48,6 +56,15 @@ fn generated() -> String {
         decl::<CommandError>,
         decl::<ErrorKind>,
         decl::<SearchRequest>,
+        decl::<FilterRequest>,
+        decl::<Answer>,
+        decl::<Parsed>,
+        decl::<Chip>,
+        decl::<ChipFilter>,
+        decl::<TimelineRequest>,
+        decl::<TimelinePage>,
+        decl::<MonthCount>,
+        decl::<PhotoCard>,
         decl::<ImageRef>,
         decl::<StagedImage>,
         decl::<Results>,
@@ -62,6 +79,9 @@ fn generated() -> String {
         decl::<ModelInfo>,
         decl::<ModelState>,
         decl::<ModelProgress>,
+        decl::<PhotoDetails>,
+        decl::<Settings>,
+        decl::<ModelEntry>,
     ];
     for decl in decls {
         out.push('\n');

@@ -6,8 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use photofind_core::Ask;
 use photofind_core::paths::JsonPath;
-use photofind_core::search::{Query, Results, Term};
+use photofind_core::query::Parsed;
+use photofind_core::search::{Day, Filter, Results, Term};
+use photofind_core::timeline::TimelinePage;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, State};
@@ -68,29 +71,73 @@ pub struct SearchRequest {
     pub images: Vec<ImageRef>,
     /// At most this many results.
     pub limit: usize,
+    /// The filters set in the window.
+    pub filter: FilterRequest,
+}
+
+/// The filters set in the window: the CLI's `--folder`, `--after`, `--before` and `--type`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FilterRequest {
+    /// Only photos inside one of these folders.
+    #[serde(with = "photofind_core::paths::serde_vec")]
+    #[cfg_attr(test, ts(type = "PathJson[]"))]
+    pub folders: Vec<PathBuf>,
+    /// Taken on or after this day (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    pub after: Option<String>,
+    /// Taken before this day.
+    pub before: Option<String>,
+    /// Only these formats (`jpeg`, `png`, `heif`, `raw`, ...).
+    pub types: Vec<String>,
+}
+
+impl FilterRequest {
+    /// Core's filter; a date that cannot be read is named in the error.
+    fn to_filter(&self) -> CommandResult<Filter> {
+        let day = |value: &Option<String>| -> CommandResult<Option<Day>> {
+            let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+            value
+                .map(|v| v.parse::<Day>().map_err(|e| CommandError::new(ErrorKind::Search, e.to_string())))
+                .transpose()
+        };
+        let (after, before) = (day(&self.after)?, day(&self.before)?);
+        Ok(Filter { folders: self.folders.clone(), after, before, formats: self.types.clone() })
+    }
+}
+
+/// What a search found, and how its words were read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Answer {
+    /// The words read for filters: the chips the window shows, and the text the model got.
+    pub parsed: Parsed,
+    /// The hits; `None` when the query is only filters (nothing to describe): the window
+    /// shows the timeline they keep.
+    pub results: Option<Results>,
 }
 
 type Shared<'a> = State<'a, Arc<Backend>>;
 
-/// Runs a query (text, images, or both) on a worker thread.
+/// Runs a query (text, images, or both, with filters) on a worker thread.
 #[tauri::command]
-pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResult<Results> {
+pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResult<Answer> {
     let backend = Arc::clone(&backend);
-    let clip = backend.clip()?;
     blocking(move || {
-        let query = query(&backend, request)?;
-        Ok(backend.library().search(clip.as_ref(), &query)?)
+        let ask = ask(&backend, request)?;
+        let (query, parsed) = backend.library().query(ask)?;
+        if query.positive.is_empty() {
+            return Ok(Answer { parsed, results: None });
+        }
+        let clip = backend.clip()?;
+        Ok(Answer { parsed, results: Some(backend.library().search(clip.as_ref(), &query)?) })
     })
     .await
 }
 
-fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
-    let mut positive = Vec::new();
-    if !request.text.trim().is_empty() {
-        positive.push(Term::Text(request.text.trim().to_owned()));
-    }
+fn ask(backend: &Backend, request: SearchRequest) -> CommandResult<Ask> {
+    let mut images = Vec::new();
     for image in request.images {
-        positive.push(match image {
+        images.push(match image {
             // Read by core (a regular file only, capped, never waiting on a FIFO).
             ImageRef::Path { path } => Term::Image(readable(backend, &path)?),
             ImageRef::Bytes { token } => {
@@ -98,10 +145,34 @@ fn query(backend: &Backend, request: SearchRequest) -> CommandResult<Query> {
             }
         });
     }
-    if positive.is_empty() {
-        return Err(CommandError::new(ErrorKind::Search, "type a description or give an image"));
-    }
-    Ok(Query { positive, limit: request.limit.clamp(1, 5000), ..Query::default() })
+    let filter = request.filter.to_filter()?;
+    Ok(Ask { words: request.text, images, filter, limit: request.limit.clamp(1, 5000), ..Ask::default() })
+}
+
+/// A page of the timeline: the photos the filters keep, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TimelineRequest {
+    /// The search box's words: filters written in them apply (the rest is ignored).
+    pub words: String,
+    /// The filters set in the window.
+    pub filter: FilterRequest,
+    /// The first photo wanted, counted from the newest.
+    pub offset: u64,
+    /// At most this many (Rust sends 1000 at most).
+    pub limit: usize,
+}
+
+/// The library's photos, newest first, a page at a time, with every month's count.
+#[tauri::command]
+pub async fn timeline(backend: Shared<'_>, request: TimelineRequest) -> CommandResult<TimelinePage> {
+    let backend = Arc::clone(&backend);
+    blocking(move || {
+        let filter = request.filter.to_filter()?;
+        let library = backend.library();
+        Ok(library.timeline(&request.words, filter, request.offset, request.limit)?.0)
+    })
+    .await
 }
 
 /// Image bytes kept for a search, as the page's `StagedImage`.
@@ -270,7 +341,7 @@ fn not_allowed(path: &Path) -> CommandError {
 }
 
 /// Runs `work` on the blocking pool, so the page's IPC never waits on disk or the model.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
     tauri::async_runtime::spawn_blocking(work)
@@ -295,12 +366,27 @@ mod tests {
             "text": "cat",
             "images": [{ "kind": "path", "path": "/p/a.jpg" }, { "kind": "bytes", "token": "img-1" }],
             "limit": 1000,
+            "filter": { "folders": ["/p/trips"], "after": "2019", "before": null, "types": ["raw"] },
         });
         let request: SearchRequest = serde_json::from_value(json).expect("parses");
         assert_eq!(
             request.images,
             vec![ImageRef::Path { path: "/p/a.jpg".into() }, ImageRef::Bytes { token: "img-1".into() }]
         );
+        let filter = request.filter.to_filter().expect("a filter");
+        assert_eq!(filter.folders, [PathBuf::from("/p/trips")]);
+        assert_eq!(filter.after.as_ref().map(Day::as_str), Some("2019-01-01"));
+        assert_eq!((filter.before, filter.formats), (None, vec!["raw".to_owned()]));
+    }
+
+    #[test]
+    fn a_date_field_the_core_cannot_read_is_named_and_an_empty_one_is_no_bound() {
+        let bad = FilterRequest { after: Some("last summer".into()), ..FilterRequest::default() };
+        let err = bad.to_filter().expect_err("not a date");
+        assert_eq!(err.kind, ErrorKind::Search);
+        assert!(err.message.contains("last summer"), "{}", err.message);
+        let blank = FilterRequest { before: Some("  ".into()), ..FilterRequest::default() };
+        assert!(blank.to_filter().expect("no bound").before.is_none());
     }
 
     #[cfg(unix)]
@@ -313,8 +399,10 @@ mod tests {
         let shown = &sent["failures"][0]["path"];
         assert_eq!(shown["lossy"], "/p/caf\u{fffd}.jpg");
         // The page sends back exactly what it was given.
-        let request =
-            serde_json::json!({ "text": "", "images": [{ "kind": "path", "path": shown }], "limit": 1 });
+        let filter = serde_json::json!({ "folders": [], "after": null, "before": null, "types": [] });
+        let request = serde_json::json!({
+            "text": "", "images": [{ "kind": "path", "path": shown }], "limit": 1, "filter": filter,
+        });
         let request: SearchRequest = serde_json::from_value(request).expect("parses");
         assert_eq!(request.images, [ImageRef::Path { path: path.clone() }]);
         let removed: JsonPath = serde_json::from_value(shown.clone()).expect("parses");

@@ -12,8 +12,10 @@ mod backend;
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod details;
 mod error;
 mod service;
+mod settings;
 mod thumbs;
 
 use std::sync::Arc;
@@ -44,9 +46,11 @@ fn main() {
             tauri::async_runtime::spawn_blocking(move || backend.thumbnail(&path, reply));
         })
         .register_asynchronous_uri_scheme_protocol("view", move |_ctx, request, responder| {
-            let (backend, path) = (Arc::clone(&for_views), request.uri().path().to_owned());
+            let backend = Arc::clone(&for_views);
+            // The path and `?w=`, the size the page shows it at.
+            let uri = request.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default();
             let reply: thumbs::Reply = Box::new(move |response| responder.respond(response));
-            tauri::async_runtime::spawn_blocking(move || backend.view(&path, reply));
+            tauri::async_runtime::spawn_blocking(move || backend.view(&uri, reply));
         })
         .setup(|app| {
             let backend = Arc::clone(app.state::<Arc<Backend>>().inner());
@@ -62,6 +66,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::search,
+            commands::timeline,
             commands::stage_image,
             commands::roots,
             commands::add_root_dialog,
@@ -74,6 +79,11 @@ fn main() {
             commands::download_model,
             commands::open_path,
             commands::reveal_path,
+            details::photo_details,
+            settings::settings,
+            settings::use_model,
+            settings::remove_model,
+            settings::fetch_model,
         ])
         .build(context)
         .expect("photofind-desktop failed to start");

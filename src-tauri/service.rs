@@ -284,6 +284,7 @@ pub struct Handle {
     control: watch::Control,
     stop: Arc<Stop>,
     paused: Arc<AtomicBool>,
+    restart: Arc<AtomicBool>,
 }
 
 impl Handle {
@@ -297,6 +298,13 @@ impl Handle {
     pub fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::SeqCst);
         if paused { self.control.pause() } else { self.control.resume() }
+    }
+
+    /// Ends the current run after its batch and starts another, which reads the model choice
+    /// anew (a switch started from the settings).
+    pub fn restart(&self) {
+        self.restart.store(true, Ordering::SeqCst);
+        self.control.stop();
     }
 
     /// Tells the service the roots changed.
@@ -321,7 +329,8 @@ impl Service {
     /// Starts the service's thread, holding `writer` for its first run, and the ticker.
     pub fn start(self, writer: WriterLock, app: &AppHandle) -> Handle {
         let (control, commands) = watch::control();
-        let handle = Handle { control, stop: Arc::default(), paused: Arc::default() };
+        let handle =
+            Handle { control, stop: Arc::default(), paused: Arc::default(), restart: Arc::default() };
         let (library, feed, app) = (Arc::clone(&self.library), Arc::clone(&self.feed), app.clone());
         std::thread::spawn(move || ticker(&app, &library, &feed));
         let supervised = handle.clone();
@@ -348,7 +357,13 @@ impl Service {
                 }
                 Err(err) => Err(format!("cannot take over indexing: {err}")),
             };
-            let Err(message) = outcome else { return };
+            let Err(message) = outcome else {
+                if handle.restart.swap(false, Ordering::SeqCst) && !handle.stop.is_set() {
+                    commands.rearm();
+                    continue;
+                }
+                return;
+            };
             let delay = backoff.after_failure(started.elapsed());
             eprintln!("photofind: the indexing service stopped: {message} (restarting in {delay:?})");
             self.feed.failed(&message, delay);

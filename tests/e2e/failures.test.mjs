@@ -53,12 +53,14 @@ describe("desktop app over 10,000 broken files", { timeout: 420_000 }, () => {
     // Backspaces, not WebDriver's clear: the page hears them as it hears a user.
     if (typed.length > 0) await app.type(input, "\uE003".repeat(typed.length));
     typed = query;
-    await waitFor(async () => (await app.findAll('[data-testid="result"]')).length === 0 || undefined, {
+    // An empty box shows the timeline: the search results' grid is what goes and comes.
+    const hits = '[data-testid="results"] [data-testid="result"]';
+    await waitFor(async () => (await app.findAll(hits)).length === 0 || undefined, {
       what: "the results to clear",
     });
     const started = Date.now();
     await app.type(input, query);
-    await waitFor(async () => (await app.findAll('[data-testid="result"]')).length > 0 || undefined, {
+    await waitFor(async () => (await app.findAll(hits)).length > 0 || undefined, {
       what: `results for "${query}"`,
       timeoutMs: 60_000,
     });

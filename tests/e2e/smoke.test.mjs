@@ -112,5 +112,7 @@ describe("desktop app", { timeout: 120_000 }, () => {
     const png = await app.screenshot();
     assert.ok(png.length > 1_000, "the screenshot is suspiciously small");
     writeFileSync(join(SCREENSHOTS, "smoke.png"), png);
+    // A first run (no model yet) is one of the states docs/screenshots shows.
+    writeFileSync(join(SCREENSHOTS, "first-run.png"), png);
   });
 });

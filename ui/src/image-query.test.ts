@@ -1,5 +1,6 @@
 // Searching by image: picked and pasted bytes go through stage_image, dropped files by path,
 // and an image chip combines with the typed text until it is removed.
+import { NO_FILTER } from "./lib/timeline.svelte";
 import { afterEach, expect, test, vi } from "vitest";
 import {
   allByTestId,
@@ -28,8 +29,19 @@ test("a picked image's bytes are staged with Rust, then searched for by token", 
   const [staged] = backend.argsOf("stage_image");
   expect(staged).toBeInstanceOf(Uint8Array);
   expect(Array.from(staged as Uint8Array)).toEqual(PNG_BYTES);
-  expect(backend.searches()[0]).toEqual({ text: "", images: [{ kind: "bytes", token: "staged-1" }], limit: 1000 });
+  expect(backend.searches()[0]).toEqual({ text: "", images: [{ kind: "bytes", token: "staged-1" }], limit: 1000, filter: NO_FILTER });
   expect(get(page, "image-chip").textContent).toContain("beach.png");
+});
+
+test("the same image picked three times is one chip (Rust names staged bytes by their content)", async () => {
+  const backend = fakeBackend().on("stage_image", () => ({ token: "img-same-content" }));
+  const page = await renderApp(backend);
+  for (let i = 0; i < 3; i += 1) {
+    pick(get(page, "image-picker"), new File([new Uint8Array(PNG_BYTES)], "beach.png", { type: "image/png" }));
+    await vi.waitFor(() => expect(backend.argsOf("stage_image")).toHaveLength(i + 1));
+    await settle();
+  }
+  expect(allByTestId(page, "image-chip")).toHaveLength(1);
 });
 
 test("an image pasted from the clipboard is staged and searched for", async () => {
@@ -66,7 +78,7 @@ test("a file dropped on the window is searched for by its path", async () => {
   await rustEmits("tauri://drag-drop", { paths: ["/home/ann/cat.jpg"], position: { x: 10, y: 10 } });
 
   await vi.waitFor(() => expect(backend.searches()).toHaveLength(1));
-  expect(backend.searches()[0]).toEqual({ text: "", images: [{ kind: "path", path: "/home/ann/cat.jpg" }], limit: 1000 });
+  expect(backend.searches()[0]).toEqual({ text: "", images: [{ kind: "path", path: "/home/ann/cat.jpg" }], limit: 1000, filter: NO_FILTER });
   expect(get(page, "drop-zone").classList.contains("dragging")).toBe(false);
 });
 
@@ -82,11 +94,12 @@ test("text and an image search together, and removing the chip searches by text 
     text: "in winter",
     images: [{ kind: "path", path: "/photos/house.jpg" }],
     limit: 1000,
+    filter: NO_FILTER,
   });
 
   click(get(page, "image-chip").querySelector("button")!);
   await vi.waitFor(() => expect(backend.searches()).toHaveLength(2));
-  expect(backend.searches()[1]).toEqual({ text: "in winter", images: [], limit: 1000 });
+  expect(backend.searches()[1]).toEqual({ text: "in winter", images: [], limit: 1000, filter: NO_FILTER });
   expect(allByTestId(page, "image-chip")).toEqual([]);
 });
 

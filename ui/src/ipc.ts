@@ -6,6 +6,7 @@ import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type {
+  Answer,
   AppInfo,
   CommandError,
   ErrorKind,
@@ -14,17 +15,32 @@ import type {
   ModelInfo,
   ModelProgress,
   PathJson,
-  Results,
+  PhotoDetails,
   RootInfo,
   SearchRequest,
+  Settings,
   StagedImage,
+  TimelinePage,
+  TimelineRequest,
 } from "./bindings/payloads";
 
 // What Rust sends and takes, generated from its types (src-tauri/bindings.rs): a change there
 // regenerates ./bindings/payloads.ts, and the test command fails until it has.
 export type {
+  Answer,
   AppInfo,
+  Chip,
+  ChipFilter,
   ErrorKind,
+  FilterRequest,
+  ModelEntry,
+  MonthCount,
+  Parsed,
+  Photo,
+  PhotoDetails,
+  Settings,
+  TimelinePage,
+  TimelineRequest,
   FailureInfo,
   FailurePage,
   Hit,
@@ -42,6 +58,40 @@ export type {
   StagedImage,
   Switching,
 } from "./bindings/payloads";
+
+export function timeline(request: TimelineRequest): Promise<TimelinePage> {
+  return call("timeline", { request });
+}
+
+/** Camera, lens and folder of an indexed photo, read from its file. */
+export function photoDetails(path: PathJson): Promise<PhotoDetails> {
+  return call("photo_details", { path });
+}
+
+export function settings(): Promise<Settings> {
+  return call("settings");
+}
+
+/** Switches to an installed model (at once, or by a background re-index); says what happened. */
+export function useModel(id: string, now: boolean): Promise<string> {
+  return call("use_model", { id, now });
+}
+
+/** Deletes a model's files and its index (never the model in use). */
+export function removeModel(id: string): Promise<void> {
+  return call("remove_model", { id });
+}
+
+/** Starts downloading a built-in model; `model-progress`, then `models-changed` events. */
+export function fetchModel(id: string): Promise<void> {
+  return call("fetch_model", { id });
+}
+
+/** A download from the settings ended: null when it succeeded, else why it failed. */
+export function onModelsChanged(handler: (error: string | null) => void): Promise<Unsubscribe> {
+  return listen<string | null>("models-changed", (event) => handler(event.payload));
+}
+
 
 /**
  * What every command rejects with; the page shows `message` and may branch on `kind`. `ipc`:
@@ -61,7 +111,7 @@ export function appInfo(): Promise<AppInfo> {
   return call("app_info");
 }
 
-export function search(request: SearchRequest): Promise<Results> {
+export function search(request: SearchRequest): Promise<Answer> {
   return call("search", { request });
 }
 
@@ -134,18 +184,20 @@ export function thumbSrc(path: PathJson, attempt = 0): string {
   return attempt > 0 ? `${url}?attempt=${attempt}` : url;
 }
 
-/** Formats the window shows itself; the others (HEIC, AVIF, camera RAW, TIFF) come as a
- * JPEG Rust makes (`view:`). */
-const SHOWN_AS_IS = new Set(["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp"]);
-
-/** The URL of the photo for the larger preview: the file itself when the window can show it
- * and its name is UTF-8, else a 2048 px JPEG of it that Rust makes. */
-export function photoSrc(path: PathJson): string {
-  const extension = typeof path === "string" ? (/\.([^./]+)$/.exec(path)?.[1] ?? "").toLowerCase() : "";
-  if (typeof path === "string" && SHOWN_AS_IS.has(extension)) return convertFileSrc(path);
-  return typeof path === "string"
-    ? convertFileSrc(path, "view")
-    : convertFileSrc("", "view") + percentEncode(base64Bytes(path.bytes));
+/**
+ * The URL of the photo itself for the preview, served by the `view` protocol (for a photo the
+ * index holds): `width` is the longer side the page shows it at, in device pixels (Rust rounds
+ * it up to one of the few sizes it caches, and sends the file as it is when it is no larger),
+ * or "full" for the photo at full resolution (the 100 % zoom). The path goes percent-encoded
+ * byte for byte, as `thumbSrc`'s does.
+ */
+export function photoSrc(path: PathJson, width: number | "full"): string {
+  const url =
+    typeof path === "string"
+      ? convertFileSrc(path, "view")
+      : convertFileSrc("", "view") + percentEncode(base64Bytes(path.bytes));
+  const w = width === "full" ? "full" : String(Number.isFinite(width) ? Math.max(1, Math.ceil(width)) : 1);
+  return `${url}?w=${w}`;
 }
 
 function base64Bytes(base64: string): Uint8Array {

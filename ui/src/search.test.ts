@@ -1,4 +1,5 @@
 // Searching by text: debounce, stale answers, the virtualised grid, keyboard and preview.
+import { NO_FILTER } from "./lib/timeline.svelte";
 import { afterEach, expect, test, vi } from "vitest";
 import type { Results } from "./ipc";
 import { DEBOUNCE_MS } from "./lib/search.svelte";
@@ -36,7 +37,7 @@ test("typing searches once, DEBOUNCE_MS after the last keystroke", async () => {
   expect(backend.searches()).toEqual([]);
 
   await vi.advanceTimersByTimeAsync(1);
-  expect(backend.searches()).toEqual([{ text: "cat", images: [], limit: 1000 }]);
+  expect(backend.searches()).toEqual([{ text: "cat", images: [], limit: 1000, filter: NO_FILTER }]);
 });
 
 test("clearing the box and typing again at once never shows the old query's results", async () => {
@@ -181,7 +182,7 @@ test("the selection and preview stay on their photo when the new results are sho
   expect(get(page, "preview-path").textContent).toBe("/photos/b.jpg");
 });
 
-test("the preview shows a JPEG as it is and a HEIC or RAW as the JPEG Rust makes of it", async () => {
+test("the preview shows every photo, a JPEG as a HEIC or RAW, through the app's view protocol", async () => {
   const paths = ["/photos/cat.jpg", "/photos/IMG_0042.HEIC", "/photos/DSC_0001.NEF"];
   const backend = fakeBackend().on("search", () => results(paths.map((path) => hit(path))));
   const page = await searchFor(backend, "cat");
@@ -192,9 +193,9 @@ test("the preview shows a JPEG as it is and a HEIC or RAW as the JPEG Rust makes
     press(get(page, "results"), "Escape");
   }
   expect(sources).toEqual([
-    "asset://localhost/%2Fphotos%2Fcat.jpg",
-    "view://localhost/%2Fphotos%2FIMG_0042.HEIC",
-    "view://localhost/%2Fphotos%2FDSC_0001.NEF",
+    "view://localhost/%2Fphotos%2Fcat.jpg?w=1024",
+    "view://localhost/%2Fphotos%2FIMG_0042.HEIC?w=1024",
+    "view://localhost/%2Fphotos%2FDSC_0001.NEF?w=1024",
   ]);
 });
 
@@ -207,7 +208,7 @@ test("the preview shows the photo's metadata", async () => {
   openPreview(page, 0);
 
   const text = get(page, "preview").textContent ?? "";
-  for (const expected of ["/photos/cat.jpg", "2.4 MB", "4032 × 3024", "heic", "0.287", "on disk"]) {
+  for (const expected of ["/photos/cat.jpg", "2.4 MB", "4032 × 3024", "HEIC", "0.287", "on disk"]) {
     expect(text).toContain(expected);
   }
   expect(text).toContain(new Date("2023-07-14T18:03:00").toLocaleString());
@@ -244,6 +245,7 @@ test("More like this searches by the photo's path alone", async () => {
     text: "",
     images: [{ kind: "path", path: "/photos/cat.jpg" }],
     limit: 1000,
+    filter: NO_FILTER,
   });
   expect(get(page, "image-chip").textContent).toContain("cat.jpg");
   expect((get(page, "search-input") as HTMLInputElement).value).toBe("");

@@ -56,7 +56,210 @@ images: Array<ImageRef>,
 /**
  * At most this many results.
  */
+limit: number,
+/**
+ * The filters set in the window.
+ */
+filter: FilterRequest, };
+
+/**
+ * The filters set in the window: the CLI's `--folder`, `--after`, `--before` and `--type`.
+ */
+export type FilterRequest = {
+/**
+ * Only photos inside one of these folders.
+ */
+folders: PathJson[],
+/**
+ * Taken on or after this day (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+ */
+after: string | null,
+/**
+ * Taken before this day.
+ */
+before: string | null,
+/**
+ * Only these formats (`jpeg`, `png`, `heif`, `raw`, ...).
+ */
+types: Array<string>, };
+
+/**
+ * What a search found, and how its words were read.
+ */
+export type Answer = {
+/**
+ * The words read for filters: the chips the window shows, and the text the model got.
+ */
+parsed: Parsed,
+/**
+ * The hits; `None` when the query is only filters (nothing to describe): the window
+ * shows the timeline they keep.
+ */
+results: Results | null, };
+
+/**
+ * A query read for filters.
+ */
+export type Parsed = {
+/**
+ * What is left for the model, words in their order, single-spaced ("" if nothing).
+ */
+text: string,
+/**
+ * Negative terms: `-word` or `-"a phrase"`.
+ */
+minus: Array<string>,
+/**
+ * Recognised filters, in the order they appear.
+ */
+chips: Array<Chip>, };
+
+/**
+ * One recognised filter, shown as a removable chip.
+ */
+export type Chip = {
+/**
+ * What the chip shows: "2019", "January 2021", "before 2015", "2019–2021", "folder Trips", "type RAW", "not cat".
+ */
+label: string,
+/**
+ * The query with this chip's words taken out (whitespace normalised), so
+ * removing the chip in the window = replacing the box's text with this.
+ */
+without: string,
+/**
+ * What the chip keeps.
+ */
+filter: ChipFilter, };
+
+/**
+ * What a chip keeps.
+ */
+export type ChipFilter = { "kind": "dates",
+/**
+ * The first day kept.
+ */
+after: string | null,
+/**
+ * The first day no longer kept.
+ */
+before: string | null, } | { "kind": "folder",
+/**
+ * The folder's name, as written on disk.
+ */
+name: string,
+/**
+ * Every known folder with that name.
+ */
+paths: PathJson[], } | { "kind": "type",
+/**
+ * The format; `raw` stands for every RAW format.
+ */
+format: string, } | { "kind": "minus",
+/**
+ * The term, without its `-` and quotes.
+ */
+text: string, };
+
+/**
+ * A page of the timeline: the photos the filters keep, newest first.
+ */
+export type TimelineRequest = {
+/**
+ * The search box's words: filters written in them apply (the rest is ignored).
+ */
+words: string,
+/**
+ * The filters set in the window.
+ */
+filter: FilterRequest,
+/**
+ * The first photo wanted, counted from the newest.
+ */
+offset: number,
+/**
+ * At most this many (Rust sends 1000 at most).
+ */
 limit: number, };
+
+/**
+ * One page of the timeline.
+ */
+export type TimelinePage = {
+/**
+ * Photos the timeline holds in all (after filters).
+ */
+total: number,
+/**
+ * Every month's count, newest first; they sum to `total`.
+ */
+months: Array<MonthCount>,
+/**
+ * `photos[0]` is the `offset`-th photo, newest first.
+ */
+offset: number,
+/**
+ * At most [`MAX_PAGE`] photos.
+ */
+photos: Array<Photo>, };
+
+/**
+ * Photos in one month, newest month first.
+ */
+export type MonthCount = {
+/**
+ * `YYYY-MM`.
+ */
+month: string,
+/**
+ * Photos taken in it.
+ */
+count: number, };
+
+/**
+ * A photo as the window lists it.
+ */
+export type Photo = {
+/**
+ * The photo's path (the first one that is there now).
+ */
+path: PathJson,
+/**
+ * Every path with these bytes.
+ */
+paths: PathJson[],
+/**
+ * None of the paths is there now (an unplugged drive?).
+ */
+offline: boolean,
+/**
+ * EXIF capture time, `YYYY-MM-DDTHH:MM:SS`.
+ */
+captured: string | null,
+/**
+ * When it was taken: `captured`, else the file's time (UTC).
+ */
+taken: string,
+/**
+ * Image format.
+ */
+format: string,
+/**
+ * Width in pixels.
+ */
+width: number,
+/**
+ * Height in pixels.
+ */
+height: number,
+/**
+ * File size in bytes.
+ */
+size: number,
+/**
+ * The photo's id in this library.
+ */
+id: number, };
 
 /**
  * An image in a query: a file (in a root, or dropped on the window) or staged bytes.
@@ -138,6 +341,10 @@ offline: boolean,
  * EXIF capture time.
  */
 captured: string | null,
+/**
+ * When it was taken: `captured`, else the file's time (UTC).
+ */
+taken: string,
 /**
  * Image format.
  */
@@ -354,3 +561,95 @@ rate: number,
  * Seconds left at the current rate, once there is a rate.
  */
 eta_seconds: number | null, };
+
+/**
+ * What the preview shows beyond a photo's listing, as the page's `PhotoDetails`.
+ */
+export type PhotoDetails = {
+/**
+ * EXIF make and model as one name, e.g. `Apple iPhone 12`.
+ */
+camera: string | null,
+/**
+ * EXIF lens model.
+ */
+lens: string | null,
+/**
+ * The folder holding the file, as the index names it.
+ */
+folder: PathJson, };
+
+/**
+ * What the settings view shows.
+ */
+export type Settings = {
+/**
+ * Every model photofind knows, with its state.
+ */
+models: Array<ModelEntry>,
+/**
+ * Where the index, the models and the thumbnails live.
+ */
+data_dir: PathJson,
+/**
+ * The model searches use now (its id), when one is loaded: under `PHOTOFIND_MODEL` it may be
+ * none of `models`.
+ */
+in_use: string | null,
+/**
+ * `PHOTOFIND_MODEL` pins a model: switching is off.
+ */
+pinned: boolean,
+/**
+ * Indexing is paused.
+ */
+paused: boolean,
+/**
+ * This app indexes the library (else `photofind watch` does, or nothing).
+ */
+indexing_here: boolean, };
+
+/**
+ * A model photofind knows: built in, or installed from a manifest.
+ */
+export type ModelEntry = {
+/**
+ * Its id.
+ */
+id: string,
+/**
+ * Display name.
+ */
+name: string,
+/**
+ * What it is good at.
+ */
+description: string,
+/**
+ * Download size in bytes.
+ */
+size: number,
+/**
+ * Every file's size is published (else `size` is a lower bound).
+ */
+size_known: boolean,
+/**
+ * Vector length.
+ */
+dims: number,
+/**
+ * Licence.
+ */
+license: string,
+/**
+ * Where it is installed, if it is.
+ */
+installed: PathJson | null,
+/**
+ * Search uses it.
+ */
+current: boolean,
+/**
+ * A switch to it is under way.
+ */
+next: boolean, };

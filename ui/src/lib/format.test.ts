@@ -1,5 +1,15 @@
 import { expect, test } from "vitest";
-import { baseName, formatByteRate, formatBytes, formatCaptured, formatEta, formatScore } from "./format";
+import {
+  baseName,
+  formatByteRate,
+  formatBytes,
+  formatCaptured,
+  formatDimensions,
+  formatEta,
+  formatFormat,
+  formatScore,
+  formatTaken,
+} from "./format";
 
 test.each([
   [0, "0 B"],
@@ -34,4 +44,27 @@ test("rates, scores, names and dates", () => {
   expect(formatCaptured("sometime in 1998")).toBe("sometime in 1998");
   expect(formatCaptured("2023:07:14 18:03:00")).toBe("2023:07:14 18:03:00");
   expect(formatCaptured("2023-07-14T18:03:00")).toBe(new Date(2023, 6, 14, 18, 3).toLocaleString());
+});
+
+test("a photo's date is its capture time, else its file's time in UTC, said to be the file's", () => {
+  expect(formatTaken("2023-07-14T18:03:00", "2023-07-14T18:03:00")).toBe(new Date(2023, 6, 14, 18, 3).toLocaleString());
+  expect(formatTaken(null, "2021-02-03T04:05:06")).toBe(
+    `${new Date(Date.UTC(2021, 1, 3, 4, 5, 6)).toLocaleString()} (file date)`,
+  );
+  expect(formatTaken(null, undefined)).toBe("unknown");
+  expect(formatTaken(null, "")).toBe("unknown");
+});
+
+test.each([
+  [4032, 3024, "4032 × 3024 · 12 MP"],
+  [3000, 2000, "3000 × 2000 · 6.0 MP"],
+  [320, 200, "320 × 200"],
+  [0, 0, "unknown"],
+])("formatDimensions(%s, %s) is %s", (width, height, expected) => {
+  expect(formatDimensions(width, height)).toBe(expected);
+});
+
+test("formats read in capitals", () => {
+  expect(formatFormat("heic")).toBe("HEIC");
+  expect(formatFormat("jpeg")).toBe("JPEG");
 });

@@ -50,6 +50,31 @@ export function formatCaptured(captured: string | null): string {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
 
+/**
+ * When a photo was taken: its EXIF capture time (the camera's local time), else `taken`, the
+ * file's time in UTC, marked as the file's; `unknown` without either.
+ */
+export function formatTaken(captured: string | null, taken: string | null | undefined): string {
+  if (captured !== null) return formatCaptured(captured);
+  if (taken === null || taken === undefined || taken === "") return "unknown";
+  const date = ISO_DATE.test(taken) ? new Date(/[Zz]|[+-]\d{2}:?\d{2}$/.test(taken) ? taken : `${taken}Z`) : undefined;
+  const text = date === undefined || Number.isNaN(date.getTime()) ? taken : date.toLocaleString();
+  return `${text} (file date)`;
+}
+
+/** A photo's size in pixels and megapixels, e.g. `4032 × 3024 · 12.2 MP`. */
+export function formatDimensions(width: number, height: number): string {
+  if (width <= 0 || height <= 0) return "unknown";
+  const megapixels = (width * height) / 1_000_000;
+  if (megapixels < 0.1) return `${width} × ${height}`;
+  return `${width} × ${height} · ${megapixels.toFixed(megapixels >= 10 ? 0 : 1)} MP`;
+}
+
+/** An image format as people write it: `JPEG`, `HEIC`, `PNG`. */
+export function formatFormat(format: string): string {
+  return format.toUpperCase();
+}
+
 /** The last part of a path, for labels; the full path goes in a tooltip. */
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/).filter((part) => part !== "");

@@ -1,8 +1,18 @@
 // The query the user is building (text and images) and the answer on screen. Typing is
 // debounced; every run is numbered, and an answer older than the one shown is dropped, so a
 // slow early search never replaces the results of a later one.
-import { asIpcError, search, stageImage, type ImageRef, type PathJson, type Results } from "../ipc";
+import {
+  asIpcError,
+  search,
+  stageImage,
+  type Chip,
+  type FilterRequest,
+  type ImageRef,
+  type PathJson,
+  type Results,
+} from "../ipc";
 import { pathName, samePath } from "./paths";
+import { NO_FILTER } from "./timeline.svelte";
 
 /** How long typing must pause before a search runs: short, since a search at 100k photos
  * answers in ~60 ms (bench/app), and an answer older than the one shown is dropped. */
@@ -19,8 +29,15 @@ export interface QueryImage {
 export class Search {
   text = $state("");
   images = $state<QueryImage[]>([]);
-  /** The latest answer shown; null when the query is empty. */
+  /** The filters set in the window's fields. */
+  filter = $state<FilterRequest>(NO_FILTER);
+  /** The filters Rust read out of the words, as removable chips. */
+  chips = $state<Chip[]>([]);
+  /** The latest answer shown; null when there is nothing to describe (an empty box, or only
+   * filters in it): the window shows the timeline then. */
   results = $state<Results | null>(null);
+  /** The words the timeline is filtered by: the box's text once Rust said it is only filters. */
+  browseWords = $state("");
   /** What went wrong with the latest search or image, as Rust put it. */
   error = $state<string | null>(null);
   /** A search is in flight. */
@@ -38,6 +55,23 @@ export class Search {
 
   get isEmpty(): boolean {
     return this.text.trim() === "" && this.images.length === 0;
+  }
+
+  /** The window shows the library's timeline, not search results. */
+  get browsing(): boolean {
+    return this.results === null;
+  }
+
+  /** Changes the filters set in the window. */
+  setFilter(change: Partial<FilterRequest>): void {
+    this.filter = { ...this.filter, ...change };
+    this.#queryChanged();
+  }
+
+  /** Removes a filter read out of the words: the box keeps the rest of them. */
+  removeChip(chip: Chip): void {
+    this.text = chip.without;
+    this.#queryChanged();
   }
 
   /** The user typed: search once they pause. */
@@ -85,13 +119,15 @@ export class Search {
     this.outdated = false;
     const ticket = ++this.#started;
     const query = this.#query;
-    if (this.isEmpty) return this.#show(ticket, query, null, null);
+    if (this.isEmpty) return this.#show(ticket, query, null, null, [], "");
     this.busy = true;
+    const text = this.text.trim();
     try {
-      const request = { text: this.text.trim(), images: this.images.map((image) => image.ref), limit: SEARCH_LIMIT };
-      this.#show(ticket, query, await search(request), null);
+      const images = this.images.map((image) => image.ref);
+      const answer = await search({ text, images, limit: SEARCH_LIMIT, filter: this.filter });
+      this.#show(ticket, query, answer.results, null, answer.parsed.chips, answer.results === null ? text : "");
     } catch (error) {
-      this.#show(ticket, query, this.results, asIpcError(error).message);
+      this.#show(ticket, query, this.results, asIpcError(error).message, this.chips, this.browseWords);
     } finally {
       if (ticket === this.#started) this.busy = false;
     }
@@ -107,12 +143,21 @@ export class Search {
     this.#cancelTimer();
   }
 
-  #show(ticket: number, query: number, results: Results | null, error: string | null): void {
+  #show(
+    ticket: number,
+    query: number,
+    results: Results | null,
+    error: string | null,
+    chips: Chip[],
+    browseWords: string,
+  ): void {
     if (ticket < this.#shown) return;
     this.#shown = ticket;
     this.shownQuery = query;
     this.results = results;
     this.error = error;
+    this.chips = chips;
+    this.browseWords = browseWords;
   }
 
   #queryChanged(): void {

@@ -6,7 +6,7 @@ import { clearMocks, mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-app
 import { flushSync, mount, unmount } from "svelte";
 import { vi } from "vitest";
 import App from "../components/App.svelte";
-import type { Hit, IndexStatus, ModelInfo, PathJson, Results, RootInfo } from "../ipc";
+import type { Hit, IndexStatus, ModelInfo, PathJson, Results, RootInfo, Settings, TimelinePage } from "../ipc";
 
 // Each command has its own argument shape; the tests that override one know it.
 type Handler = (args: any) => unknown;
@@ -54,6 +54,9 @@ export class FakeBackend {
     ["model_status", () => READY_MODEL],
     ["failures", () => ({ total: 0, failures: [] })],
     ["search", () => results([])],
+    ["timeline", () => EMPTY_TIMELINE],
+    ["photo_details", () => ({ camera: null, lens: null, folder: "/photos" })],
+    ["settings", () => SETTINGS],
   ]);
 
   /** Replaces how one command answers; throwing or rejecting makes it fail. */
@@ -76,7 +79,9 @@ export class FakeBackend {
     this.calls.push({ cmd, args });
     const handler = this.#handlers.get(cmd);
     if (!handler) throw new Error(`the fake backend has no command ${cmd}`);
-    return handler(args);
+    const answer = handler(args);
+    // A test gives a search's `Results`; Rust wraps them with how it read the words.
+    return cmd === "search" ? asAnswer(answer) : answer;
   }
 }
 
@@ -189,9 +194,30 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve, reject };
 }
 
+export const EMPTY_TIMELINE: TimelinePage = { total: 0, months: [], offset: 0, photos: [] };
+
+export const SETTINGS: Settings = {
+  models: [],
+  data_dir: "/home/ann/.local/share/photofind",
+  in_use: "clip-vit-b32",
+  pinned: false,
+  paused: false,
+  indexing_here: true,
+};
+
+/** A search's answer: `Results` as they are (no filters in the words), or an `Answer` given whole. */
+function asAnswer(answer: unknown): unknown {
+  const wrap = (value: unknown): unknown =>
+    value !== null && typeof value === "object" && "hits" in value
+      ? { parsed: { text: "", minus: [], chips: [] }, results: value }
+      : value;
+  return answer instanceof Promise ? answer.then(wrap) : wrap(answer);
+}
+
 export function hit(path: PathJson, fields: Partial<Hit> = {}): Hit {
   return {
     path,
+    taken: "2023-07-14T18:03:00",
     score: 0.312,
     z: 2.5,
     good: true,

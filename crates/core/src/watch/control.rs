@@ -70,6 +70,15 @@ impl Control {
 }
 
 impl Commands {
+    /// Makes commands that stopped a service ready to run it again: for a
+    /// shell restarting it (e.g. to start a model switch). What was sent
+    /// before is dropped; a new run reads the roots and the model anew.
+    pub fn rearm(&self) {
+        while self.commands.try_recv().is_ok() {}
+        self.stopping.store(false, Ordering::SeqCst);
+        self.interrupt.store(false, Ordering::SeqCst);
+    }
+
     /// The service was told to stop.
     pub(super) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
