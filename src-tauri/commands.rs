@@ -125,6 +125,13 @@ pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResul
     blocking(move || {
         let ask = ask(&backend, request)?;
         let (query, parsed) = backend.library().query(ask)?;
+        if query.positive.is_empty() && !query.negative.is_empty() {
+            // A timeline cannot subtract a description: say so rather than show every photo.
+            return Err(CommandError::new(
+                ErrorKind::Search,
+                "a -word subtracts from a search: add what to look for too (words or an image)",
+            ));
+        }
         if query.positive.is_empty() {
             return Ok(Answer { parsed, results: None });
         }

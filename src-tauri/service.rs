@@ -250,31 +250,41 @@ impl Backoff {
     }
 }
 
-/// A stop that also ends a wait between runs.
+/// A stop that also ends a wait between runs; a poke ends the wait only (a restart).
 #[derive(Debug, Default)]
 struct Stop {
-    stopped: Mutex<bool>,
+    /// (stopped, poked).
+    state: Mutex<(bool, bool)>,
     wake: Condvar,
 }
 
 impl Stop {
+    fn state(&self) -> MutexGuard<'_, (bool, bool)> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn set(&self) {
-        *self.stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.state().0 = true;
+        self.wake.notify_all();
+    }
+
+    fn poke(&self) {
+        self.state().1 = true;
         self.wake.notify_all();
     }
 
     fn is_set(&self) -> bool {
-        *self.stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state().0
     }
 
-    /// Waits `delay` unless stopped first; whether it was stopped.
+    /// Waits `delay` unless stopped or poked first; whether it was stopped.
     fn wait(&self, delay: Duration) -> bool {
-        let stopped = self.stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (stopped, _) = self
+        let (mut state, _) = self
             .wake
-            .wait_timeout_while(stopped, delay, |stopped| !*stopped)
+            .wait_timeout_while(self.state(), delay, |(stopped, poked)| !*stopped && !*poked)
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *stopped
+        state.1 = false;
+        state.0
     }
 }
 
@@ -305,6 +315,7 @@ impl Handle {
     pub fn restart(&self) {
         self.restart.store(true, Ordering::SeqCst);
         self.control.stop();
+        self.stop.poke(); // a run waiting out a failure starts now
     }
 
     /// Tells the service the roots changed.
@@ -343,6 +354,9 @@ impl Service {
         let mut backoff = Backoff::default();
         let mut writer = Some(first);
         while !handle.stop.is_set() {
+            if handle.restart.swap(false, Ordering::SeqCst) {
+                commands.rearm(); // the stop that ended the last run is not this one's
+            }
             let started = Instant::now();
             let outcome = match writer.take().map_or_else(|| self.library.lock_writer(WRITER), Ok) {
                 Ok(lock) => {
@@ -351,19 +365,18 @@ impl Service {
                         handle.control.pause();
                     }
                     self.feed.starting(paused);
-                    let outcome = self.run(&lock, commands);
-                    drop(lock); // released while waiting, so `photofind index` may run meanwhile
-                    outcome
+                    match self.run(&lock, commands) {
+                        // A restart keeps the lock: nothing else may start writing in between.
+                        Ok(()) if handle.restart.load(Ordering::SeqCst) => {
+                            writer = Some(lock);
+                            continue;
+                        }
+                        outcome => outcome, // the lock is released while waiting, so `photofind index` may run
+                    }
                 }
                 Err(err) => Err(format!("cannot take over indexing: {err}")),
             };
-            let Err(message) = outcome else {
-                if handle.restart.swap(false, Ordering::SeqCst) && !handle.stop.is_set() {
-                    commands.rearm();
-                    continue;
-                }
-                return;
-            };
+            let Err(message) = outcome else { return };
             let delay = backoff.after_failure(started.elapsed());
             eprintln!("photofind: the indexing service stopped: {message} (restarting in {delay:?})");
             self.feed.failed(&message, delay);
@@ -418,6 +431,17 @@ mod tests {
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_restart_ends_the_wait_after_a_failure_but_only_a_stop_stops() {
+        let stop = Stop::default();
+        stop.poke();
+        let started = Instant::now();
+        assert!(!stop.wait(secs(60)), "a poke is not a stop");
+        assert!(started.elapsed() < secs(30), "the poke ended the wait");
+        stop.set();
+        assert!(stop.wait(secs(60)) && stop.is_set());
     }
 
     #[test]

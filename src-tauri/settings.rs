@@ -65,21 +65,29 @@ pub async fn use_model(backend: Shared<'_>, id: String, now: bool) -> CommandRes
         }
         let switched =
             models::switch(backend.library(), backend.choice().models(), &id, now).map_err(model_error)?;
+        let restarts = backend.indexes_here();
         Ok(match switched {
-            Switched::AlreadyInUse => format!("{id} is already in use"),
+            Switched::AlreadyInUse => {
+                // A switch under way is abandoned: the service's run drops the other model.
+                backend.restart_service();
+                format!("Using {id}")
+            }
             Switched::Now { .. } => {
                 let dir = backend.choice().current_dir().map_err(model_error)?;
                 backend.load_model(&dir)?;
                 backend.restart_service();
                 format!("Using {id}")
             }
-            Switched::Started { current, coverage } => {
+            Switched::Started { current, coverage } if restarts => {
                 backend.restart_service();
                 format!(
                     "Switching to {id}: re-indexing in the background ({} of {} photos so far); search keeps {current} until it is done",
                     coverage.vectors, coverage.photos
                 )
             }
+            Switched::Started { current, .. } => format!(
+                "Switching to {id}: `photofind watch` indexes this library and re-indexes once restarted; search keeps {current} until then"
+            ),
         })
     })
     .await

@@ -272,7 +272,10 @@ fn private_dir(dir: &Path) {
 fn store(file: &Path, bytes: &[u8]) {
     let Some(dir) = file.parent() else { return };
     private_dir(dir);
-    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    // Two workers may make the same file at once (a retry): each writes its own temporary.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = file.with_extension(format!("tmp{}-{n}", std::process::id()));
     if std::fs::write(&tmp, bytes).is_ok() {
         let _ = std::fs::rename(&tmp, file);
     }

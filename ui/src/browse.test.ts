@@ -11,6 +11,7 @@ import {
   fakeBackend,
   get,
   HOLIDAYS,
+  rustEmits,
   hit,
   press,
   renderApp,
@@ -214,4 +215,41 @@ test("under PHOTOFIND_MODEL the settings name the pinned model and offer no swit
   expect(get(page, "settings-pinned").textContent).toContain("tiny-fixture");
   expect(get(page, "model-state").textContent).toBe("Chosen, not downloaded");
   expect(byTestId(page, "model-use")).toBeNull();
+});
+
+test("the open photo stays open when a new photo lands before it in the timeline", async () => {
+  let photos = [
+    photo("/home/ann/Pictures/holidays/b.jpg", "2023-07-01T10:00:00"),
+    photo("/home/ann/Pictures/holidays/a.jpg", "2021-01-05T10:00:00"),
+  ].map((p, i) => ({ ...p, id: i + 1 }));
+  const page = (): TimelinePage => ({
+    total: photos.length,
+    months: [{ month: "2023-07", count: photos.length }],
+    offset: 0,
+    photos,
+  });
+  const backend = fakeBackend().on("timeline", page);
+  const app = await renderApp(backend);
+  await vi.waitFor(() => expect(allByTestId(app, "result")).toHaveLength(2));
+  const cells = allByTestId(app, "result");
+  cells[1]!.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+  await settle();
+  expect(get(app, "preview-path").textContent).toBe("/home/ann/Pictures/holidays/a.jpg");
+
+  photos = [{ ...photo("/home/ann/Pictures/holidays/new.jpg", "2024-01-01T10:00:00"), id: 9 }, ...photos];
+  await rustEmits("library-changed");
+  await vi.waitFor(() => expect(allByTestId(app, "result")).toHaveLength(3));
+  expect(get(app, "preview-path").textContent).toBe("/home/ann/Pictures/holidays/a.jpg");
+});
+
+test("the / key closes the viewer and focuses the search", async () => {
+  const backend = fakeBackend().on("timeline", library);
+  const app = await renderApp(backend);
+  await vi.waitFor(() => expect(allByTestId(app, "result")).toHaveLength(3));
+  allByTestId(app, "result")[0]!.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+  await settle();
+  expect(byTestId(app, "preview")).not.toBeNull();
+  press(document.body, "/");
+  expect(byTestId(app, "preview")).toBeNull();
+  expect(document.activeElement).toBe(get(app, "search-input"));
 });

@@ -15,8 +15,11 @@
 //!   library it builds is one `photofind search --data-dir DIR` can open.
 //! - `library --count N --out DIR`: N small distinct JPEGs in year/month
 //!   folders, a scale library for the watching service (bench/live).
+//! - `browse --data-dir DIR`: the timeline's first and later pages, a page
+//!   filtered by words, and reading a query's words, on an indexed library.
 
 mod ann;
+mod browse;
 mod decode;
 mod embed;
 mod library;
@@ -40,6 +43,8 @@ enum Command {
     Query(ann::QueryArgs),
     /// N small distinct JPEGs in year/month folders.
     Library(library::Args),
+    /// Timeline pages and filters in words on an indexed library.
+    Browse(browse::Args),
 }
 
 fn main() -> Result<()> {
@@ -50,6 +55,7 @@ fn main() -> Result<()> {
         Command::Ann(args) => ann::run(&args)?,
         Command::Query(args) => ann::query(&args)?,
         Command::Library(args) => library::run(&args)?,
+        Command::Browse(args) => browse::run(&args)?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -321,7 +321,7 @@ fn filters_written_in_words_mean_what_the_flags_mean() {
     for name in ["hubble-tall.jpg", "hubble_deep_field.jpg", "rocket.jpg"] {
         std::fs::rename(root.join(name), root.join("space").join(name)).expect("move");
     }
-    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_262_304_000); // 2010-01-01
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_262_304_000 + 43_200); // 2010-01-01, noon UTC
     let file = std::fs::File::options().write(true).open(root.join("cat.png")).expect("open");
     file.set_modified(old).expect("set mtime");
     lib.index();

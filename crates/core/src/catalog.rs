@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::query::{Known, KnownFolder};
-use crate::search::iso_utc;
+use crate::search::iso_local;
 use crate::store::{Photo, PhotoId, Store};
 
 /// The library's photos in timeline order, and what a query may name.
@@ -33,6 +33,7 @@ impl Catalog {
         let mut by_date = Vec::new();
         let mut folders = Folders::new(roots);
         let mut known = Known::default();
+        let mut shots = Shots::default();
         store.for_each_photo(|id, photo| {
             if photo.paths.is_empty() {
                 return; // an orphan: kept for its vector, not shown
@@ -41,8 +42,11 @@ impl Catalog {
             known.years.insert((key / 10_000_000_000) as i32);
             known.months.insert(((key / 10_000_000_000) as i32, (key / 100_000_000 % 100) as u32));
             photo.paths.iter().for_each(|path| folders.add(path));
+            shots.add(id, &photo.paths);
             by_date.push((key, id));
         })?;
+        let twins = shots.raw_twins();
+        by_date.retain(|(_, id)| !twins.contains(id));
         // Newest first; a stable order among photos taken the same second.
         by_date.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         known.folders = folders.known();
@@ -82,10 +86,11 @@ pub fn current(
     Ok(catalog)
 }
 
-/// When a photo was taken: its EXIF capture time, else its file's time (UTC),
-/// `YYYY-MM-DDTHH:MM:SS`.
+/// When a photo was taken: its EXIF capture time, else its file's time in this
+/// computer's time zone (EXIF's is the camera's local time too), `YYYY-MM-DDTHH:MM:SS`.
+/// The one rule the timeline, its months and the date filters all use.
 pub fn taken(photo: &Photo) -> String {
-    photo.captured.clone().unwrap_or_else(|| iso_utc(photo.modified))
+    photo.captured.clone().unwrap_or_else(|| iso_local(photo.modified))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` as the number `YYYYMMDDHHMMSS`: sorts as the dates do.
@@ -101,6 +106,34 @@ fn date_key(when: &str) -> u64 {
 
 fn month_of(key: u64) -> String {
     format!("{:04}-{:02}", key / 10_000_000_000, key / 100_000_000 % 100)
+}
+
+/// The shots photos belong to (see [`crate::twins`]): a RAW whose every path has the JPEG
+/// (or HEIC) its camera wrote beside it is shown once, as that rendering, as search does.
+#[derive(Default)]
+struct Shots {
+    rendered: HashSet<(PathBuf, std::ffi::OsString)>,
+    raws: Vec<(PhotoId, Vec<(PathBuf, std::ffi::OsString)>)>,
+}
+
+impl Shots {
+    fn add(&mut self, id: PhotoId, paths: &[PathBuf]) {
+        let shots = paths.iter().filter_map(|p| crate::twins::shot(p));
+        if paths.iter().all(|p| crate::scan::is_raw(p)) {
+            self.raws.push((id, shots.collect()));
+        } else {
+            self.rendered.extend(shots);
+        }
+    }
+
+    /// The RAW photos to leave out: every path has a rendered twin.
+    fn raw_twins(self) -> HashSet<PhotoId> {
+        let Self { rendered, raws } = self;
+        raws.into_iter()
+            .filter(|(_, shots)| !shots.is_empty() && shots.iter().all(|s| rendered.contains(s)))
+            .map(|(id, _)| id)
+            .collect()
+    }
 }
 
 /// Every folder from a root down to a photo, by name.
@@ -148,6 +181,17 @@ mod tests {
         assert_eq!(date_key("2021-06-15"), 20210615000000);
         assert!(date_key("2020-12-31T23:59:59") < date_key("2021-01-01T00:00:00"));
         assert_eq!(month_of(20210615083005), "2021-06");
+    }
+
+    #[test]
+    fn a_raw_beside_its_jpeg_is_one_shot_and_a_raw_alone_stays() {
+        let mut shots = Shots::default();
+        shots.add(1, &[PathBuf::from("/p/IMG_0042.CR2")]);
+        shots.add(2, &[PathBuf::from("/p/img_0042.jpg")]);
+        shots.add(3, &[PathBuf::from("/p/IMG_0043.CR2")]);
+        shots.add(4, &[PathBuf::from("/p/IMG_0044.NEF"), PathBuf::from("/backup/IMG_0044.NEF")]);
+        shots.add(5, &[PathBuf::from("/p/IMG_0044.JPG")]);
+        assert_eq!(shots.raw_twins(), HashSet::from([1]), "0043 has no JPEG; 0044's backup copy has none");
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub struct Hit {
     pub offline: bool,
     /// EXIF capture time.
     pub captured: Option<String>,
-    /// When it was taken: `captured`, else the file's time (UTC).
+    /// When it was taken: `captured`, else the file's time (local time, as EXIF's is).
     pub taken: String,
     /// Image format.
     pub format: String,
@@ -310,8 +310,8 @@ fn one(mut vectors: Vec<Embedding>) -> Embedding {
 /// The photos every filter keeps, as a candidates bitmap; `None` when nothing is filtered.
 pub(crate) fn candidates(store: &Store, filters: &[Filter]) -> Result<Option<RoaringBitmap>, Error> {
     let mut set: Option<RoaringBitmap> = None;
-    for filter in filters.iter().filter(|f| !f.is_empty()) {
-        let ids = kept_by(store, filter)?.unwrap_or_else(RoaringBitmap::full);
+    for filter in filters {
+        let Some(ids) = kept_by(store, filter)? else { continue }; // keeps every photo
         set = Some(match set.take() {
             Some(s) => s & ids,
             None => ids,
@@ -343,7 +343,8 @@ fn kept_by(store: &Store, filter: &Filter) -> Result<Option<RoaringBitmap>, Erro
 }
 
 fn keeps(filter: &Filter, photo: &Photo) -> bool {
-    let when = photo.captured.clone().unwrap_or_else(|| iso_utc(photo.modified));
+    // The timeline's rule for when a photo was taken, so a month there is the month filtered.
+    let when = crate::catalog::taken(photo);
     let day = &when[..when.len().min(10)];
     filter.after.as_ref().is_none_or(|a| day >= a.0.as_str())
         && filter.before.as_ref().is_none_or(|b| day < b.0.as_str())
@@ -364,6 +365,35 @@ pub fn format_matches(requested: &str, format: &str) -> bool {
 
 fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.to_owned())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in this computer's time zone, as a camera writes its EXIF time: a
+/// photo without EXIF, saved at 21:00 on 31 December in New York, is from December there.
+/// UTC where the zone cannot be read.
+pub fn iso_local(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    match utc_offset(secs) {
+        Some(offset) => iso_utc(UNIX_EPOCH + std::time::Duration::from_secs((secs + offset).max(0) as u64)),
+        None => iso_utc(time),
+    }
+}
+
+/// Seconds east of UTC at `secs` (Unix time) in the local zone (`TZ`, else /etc/localtime).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn utc_offset(secs: i64) -> Option<i64> {
+    let t = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: `tm` is plain integers (and a pointer localtime_r sets), all-zero is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads `t` and writes only `tm`, both alive on this stack frame; it is
+    // the thread-safe form (no shared static buffer).
+    let done = unsafe { libc::localtime_r(&t, &mut tm) };
+    (!done.is_null()).then_some(tm.tm_gmtoff)
+}
+
+#[cfg(not(unix))]
+fn utc_offset(_secs: i64) -> Option<i64> {
+    None
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` in UTC (days from the civil-from-days algorithm).

@@ -39,7 +39,7 @@ pub struct PhotoCard {
     pub offline: bool,
     /// EXIF capture time, `YYYY-MM-DDTHH:MM:SS`.
     pub captured: Option<String>,
-    /// When it was taken: `captured`, else the file's time (UTC).
+    /// When it was taken: `captured`, else the file's time (local time, as EXIF's is).
     pub taken: String,
     /// Image format.
     pub format: String,

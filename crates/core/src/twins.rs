@@ -13,7 +13,7 @@ use crate::search::Hit;
 use crate::scan::is_raw;
 
 /// The shot a path belongs to: its folder and its stem, case folded.
-fn shot(path: &Path) -> Option<(PathBuf, OsString)> {
+pub(crate) fn shot(path: &Path) -> Option<(PathBuf, OsString)> {
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
     Some((path.parent()?.to_owned(), stem.into()))
 }

@@ -237,7 +237,7 @@ offline: boolean,
  */
 captured: string | null,
 /**
- * When it was taken: `captured`, else the file's time (UTC).
+ * When it was taken: `captured`, else the file's time (local time, as EXIF's is).
  */
 taken: string,
 /**
@@ -342,7 +342,7 @@ offline: boolean,
  */
 captured: string | null,
 /**
- * When it was taken: `captured`, else the file's time (UTC).
+ * When it was taken: `captured`, else the file's time (local time, as EXIF's is).
  */
 taken: string,
 /**

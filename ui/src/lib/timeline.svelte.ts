@@ -68,6 +68,16 @@ export class Timeline {
     return (this.#pages.get(page) ?? this.#stale.get(page))?.[index - page * TIMELINE_PAGE];
   }
 
+  /** Where the photo with `id` is among the fresh pages (not those shown until re-fetched): a
+   * selection follows its photo when new photos shift the ones after them. */
+  indexOf(id: number): number | undefined {
+    for (const [page, photos] of this.#pages) {
+      const at = photos.findIndex((photo) => photo.id === id);
+      if (at >= 0) return page * TIMELINE_PAGE + at;
+    }
+    return undefined;
+  }
+
   /** Fetches page `page` (photos from `page × TIMELINE_PAGE` on) unless it is here or on its way. */
   load(page: number): Promise<void> {
     // Not a dependency of whoever calls this: an effect that loads must not re-run when it lands.

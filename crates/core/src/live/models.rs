@@ -96,6 +96,12 @@ pub enum Error {
     /// The library could not be read.
     #[error(transparent)]
     Library(#[from] crate::Error),
+    /// The model to remove is the one a switch fills: the running service holds it.
+    #[error("a switch to {id} is under way: cancel it (use the current model) before removing {id}")]
+    Switching {
+        /// The model id.
+        id: String,
+    },
 }
 
 /// Switches to installed model `id`: at once when nothing would become
@@ -120,8 +126,11 @@ pub fn switch(library: &Library, models: &Models, id: &str, now: bool) -> Result
 }
 
 /// Removes model `id`: its files and its index in `library` (never the
-/// model in use). Returns the vectors its index held.
+/// model in use, nor the one a switch is filling). Returns the vectors its index held.
 pub fn remove(library: &Library, models: &Models, id: &str) -> Result<Option<u64>, Error> {
+    if models.next()?.as_deref() == Some(id) {
+        return Err(Error::Switching { id: id.to_owned() });
+    }
     models.remove(id)?;
     Ok(library.drop_model(id)?)
 }

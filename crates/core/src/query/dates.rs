@@ -109,6 +109,7 @@ pub(super) fn bounded(bound: Bound, p: Period, len: usize, words: &Words) -> Opt
         Bound::Before => (None, Some(p.start)),
         Bound::After => (Some(p.end()), None),
         Bound::Since => (Some(p.start), None),
+        Bound::Until => (None, Some(p.end())),
     };
     let label = format!("{} {}", words.bound_label(bound), p.label(words));
     p.plausible().then(|| Found { len, label, filter: dates(after, before) })

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `2019`, `in 2019`, `in January 2021`, `2021-06`, `2021-06-15` | that period (if the library holds it) |
 //! | `2019-2021`, `2019 to 2021`, `between 2019 and 2021` | a range (one end known) |
-//! | `before 2015`, `until 2015`, `after 2018`, `since 2018` | a bound (any year 1900–2100) |
+//! | `before 2015`, `until 2015` (2015 included), `after 2018`, `since 2018` | a bound (any year 1900–2100) |
 //! | `from Trips`, `in Summer Trips` | a known folder |
 //! | `-cat`, `-"a phrase"` | a negative term |
 //! | `after:2019`, `before:2020-06`, `since:`, `until:`, `in:2019`, `folder:Trips`, `type:raw` | the same, whatever the library holds |

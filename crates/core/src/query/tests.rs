@@ -78,7 +78,7 @@ const CASES: &[Case] = &[
     (library, "2021 to 2019", "to", &["2021", "2019"], "after 2021-01-01; before 2020-01-01"),
     // Bounds: any plausible year.
     (library, "sunset before 2015", "sunset", &["before 2015"], "before 2015-01-01"),
-    (library, "until 2015", "", &["before 2015"], "before 2015-01-01"),
+    (library, "until 2015", "", &["until 2015"], "before 2016-01-01"),
     (library, "before March 2015", "", &["before March 2015"], "before 2015-03-01"),
     (library, "after 2018", "", &["after 2018"], "after 2019-01-01"),
     (library, "since 2018", "", &["since 2018"], "after 2018-01-01"),
@@ -88,7 +88,7 @@ const CASES: &[Case] = &[
     (empty, "after:2019", "", &["after 2019"], "after 2020-01-01"),
     (empty, "before:2020-06 cats", "cats", &["before June 2020"], "before 2020-06-01"),
     (empty, "since:2019", "", &["since 2019"], "after 2019-01-01"),
-    (empty, "Until:2020", "", &["before 2020"], "before 2020-01-01"),
+    (empty, "Until:2020", "", &["until 2020"], "before 2021-01-01"),
     (empty, "in:2019 dogs", "dogs", &["2019"], "after 2019-01-01; before 2020-01-01"),
     (empty, "before:March 2015", "", &["before March 2015"], "before 2015-03-01"),
     (empty, "after:yesterday", "after:yesterday", &[], ""),

@@ -4,12 +4,14 @@
 /// Which side of a date a bound keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Bound {
-    /// Before the date's first day ("before 2015", "until 2015").
+    /// Before the date's first day ("before 2015").
     Before,
     /// From the day after the date ends ("after 2018": from 2019-01-01).
     After,
     /// From the date's first day ("since 2018").
     Since,
+    /// Up to the date's last day, as people read it ("until 2015": 2015 included).
+    Until,
 }
 
 /// What an explicit `key:value` names.
@@ -37,8 +39,8 @@ pub(super) struct Words {
     pub folder_preps: &'static [&'static str],
     /// Words that bound a date, as words ("before 2015") and as keys (`before:2015`).
     pub bounds: &'static [(&'static str, Bound)],
-    /// Chip words for [`Bound::Before`], [`Bound::After`], [`Bound::Since`].
-    pub bound_labels: [&'static str; 3],
+    /// Chip words for [`Bound::Before`], [`Bound::After`], [`Bound::Since`], [`Bound::Until`].
+    pub bound_labels: [&'static str; 4],
     /// Words between a range's ends ("2019 to 2021").
     pub range_joins: &'static [&'static str],
     /// A word opening a range, with the one word that must join its ends ("between … and").
@@ -99,11 +101,11 @@ pub(super) const ENGLISH: Words = Words {
     folder_preps: &["in", "from"],
     bounds: &[
         ("before", Bound::Before),
-        ("until", Bound::Before),
+        ("until", Bound::Until),
         ("after", Bound::After),
         ("since", Bound::Since),
     ],
-    bound_labels: ["before", "after", "since"],
+    bound_labels: ["before", "after", "since", "until"],
     range_joins: &["to", "-", "–", "—"],
     range_pairs: &[("between", "and")],
     keys: &[("in", Key::In), ("folder", Key::Folder), ("type", Key::Type)],
