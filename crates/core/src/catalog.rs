@@ -1,17 +1,19 @@
 //! What the library holds, by date and by folder: the timeline's order, and
 //! the dates and folder names a query may name ([`crate::query::Known`]).
 //!
-//! Built by one pass over the photos (about a tenth of a second at 100,000
-//! photos) and kept until the store's generation moves, so a timeline
-//! scrolled page by page, or a query typed letter by letter, reads the
-//! index once.
+//! Built by one pass over the photos (a third of a second at 100,000 photos,
+//! see docs/PERFORMANCE.md) and kept until the store's generation moves, so a
+//! timeline scrolled page by page, a query typed letter by letter, or a
+//! date or type filter reads the index once.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use roaring::RoaringBitmap;
+
 use crate::query::{Known, KnownFolder};
-use crate::search::iso_local;
+use crate::search::{Filter, format_matches, iso_local};
 use crate::store::{Photo, PhotoId, Store};
 
 /// The library's photos in timeline order, and what a query may name.
@@ -19,10 +21,24 @@ use crate::store::{Photo, PhotoId, Store};
 pub struct Catalog {
     /// The store generation it was built at.
     pub generation: usize,
-    /// Newest first: (`YYYYMMDDHHMMSS` of when it was taken, id).
+    /// Newest first: (`YYYYMMDDHHMMSS` of when it was taken, id); a RAW beside its
+    /// JPEG is left out (the shot shows once).
     pub by_date: Vec<(u64, PhotoId)>,
     /// The dates and folders photos are in.
     pub known: Known,
+    /// Every photo with a path (twins too): when it was taken and its format, for the
+    /// date and type filters.
+    all: Vec<Dated>,
+    /// The formats `Dated::format` indexes.
+    formats: Vec<String>,
+}
+
+/// A photo as the date and type filters see it.
+#[derive(Debug, Clone, Copy)]
+struct Dated {
+    key: u64,
+    id: PhotoId,
+    format: u8,
 }
 
 impl Catalog {
@@ -34,6 +50,7 @@ impl Catalog {
         let mut folders = Folders::new(roots);
         let mut known = Known::default();
         let mut shots = Shots::default();
+        let (mut all, mut formats) = (Vec::new(), Vec::<String>::new());
         store.for_each_photo(|id, photo| {
             if photo.paths.is_empty() {
                 return; // an orphan: kept for its vector, not shown
@@ -43,6 +60,7 @@ impl Catalog {
             known.months.insert(((key / 10_000_000_000) as i32, (key / 100_000_000 % 100) as u32));
             photo.paths.iter().for_each(|path| folders.add(path));
             shots.add(id, &photo.paths);
+            all.push(Dated { key, id, format: intern(&mut formats, &photo.format) });
             by_date.push((key, id));
         })?;
         let twins = shots.raw_twins();
@@ -50,7 +68,29 @@ impl Catalog {
         // Newest first; a stable order among photos taken the same second.
         by_date.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         known.folders = folders.known();
-        Ok(Self { generation, by_date, known })
+        Ok(Self { generation, by_date, known, all, formats })
+    }
+
+    /// The photos `filter`'s dates and types keep (its folders are the store's to say), from
+    /// memory: the same rule as a scan of the photos (`search::keeps`), without reading them.
+    pub fn kept(&self, filter: &Filter) -> RoaringBitmap {
+        let day = |d: &crate::search::Day| date_key(d.as_str()) / 1_000_000;
+        let (after, before) = (filter.after.as_ref().map(day), filter.before.as_ref().map(day));
+        let types: Vec<bool> = self
+            .formats
+            .iter()
+            .map(|f| filter.formats.is_empty() || filter.formats.iter().any(|r| format_matches(r, f)))
+            .collect();
+        self.all
+            .iter()
+            .filter(|d| {
+                let taken = d.key / 1_000_000;
+                after.is_none_or(|a| taken >= a)
+                    && before.is_none_or(|b| taken < b)
+                    && types[usize::from(d.format)]
+            })
+            .map(|d| d.id)
+            .collect()
     }
 
     /// Each month's count (`YYYY-MM`), newest first, of the photos `keep` keeps.
@@ -91,6 +131,15 @@ pub fn current(
 /// The one rule the timeline, its months and the date filters all use.
 pub fn taken(photo: &Photo) -> String {
     photo.captured.clone().unwrap_or_else(|| iso_local(photo.modified))
+}
+
+/// The index of `format` in `formats`, added when new (a library has a handful).
+fn intern(formats: &mut Vec<String>, format: &str) -> u8 {
+    let at = formats.iter().position(|f| f == format).unwrap_or_else(|| {
+        formats.push(format.to_owned());
+        formats.len() - 1
+    });
+    u8::try_from(at).unwrap_or(u8::MAX)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` as the number `YYYYMMDDHHMMSS`: sorts as the dates do.

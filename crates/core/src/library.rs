@@ -248,6 +248,10 @@ impl Library {
         embedder: &dyn Embedder,
         query: &search::Query,
     ) -> Result<search::Results, search::Error> {
-        search::run(&self.store, embedder, query)
+        // Date and type filters come from the catalog when it is built (or worth building).
+        let dated =
+            query.filters.iter().any(|f| f.after.is_some() || f.before.is_some() || !f.formats.is_empty());
+        let catalog = if dated { Some(catalog::current(&self.store, &self.catalog)?) } else { None };
+        search::run(&self.store, catalog.as_deref(), embedder, query)
     }
 }

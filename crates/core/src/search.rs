@@ -211,14 +211,20 @@ pub enum Error {
     },
 }
 
-/// Runs `query` against the library.
-pub fn run(store: &Store, embedder: &dyn Embedder, query: &Query) -> Result<Results, Error> {
+/// Runs `query` against the library; `catalog`, when given, answers the date and type
+/// filters from memory (see [`crate::catalog::Catalog::kept`]).
+pub fn run(
+    store: &Store,
+    catalog: Option<&crate::catalog::Catalog>,
+    embedder: &dyn Embedder,
+    query: &Query,
+) -> Result<Results, Error> {
     if query.positive.is_empty() {
         return Err(Error::NoTerms);
     }
     let model = ModelKey::of(embedder);
     let vector = query_vector(store, embedder, query)?;
-    let candidates = candidates(store, &query.filters)?;
+    let candidates = candidates(store, catalog, &query.filters)?;
     let hits = store.nearest(&model, vector.as_slice(), query.limit.max(1), candidates.as_ref())?;
     let sample = store.sample_vectors(&model, BACKGROUND_SAMPLE, candidates.as_ref())?;
     let background = Background::of(&vector, &sample);
@@ -308,10 +314,14 @@ fn one(mut vectors: Vec<Embedding>) -> Embedding {
 }
 
 /// The photos every filter keeps, as a candidates bitmap; `None` when nothing is filtered.
-pub(crate) fn candidates(store: &Store, filters: &[Filter]) -> Result<Option<RoaringBitmap>, Error> {
+pub(crate) fn candidates(
+    store: &Store,
+    catalog: Option<&crate::catalog::Catalog>,
+    filters: &[Filter],
+) -> Result<Option<RoaringBitmap>, Error> {
     let mut set: Option<RoaringBitmap> = None;
     for filter in filters {
-        let Some(ids) = kept_by(store, filter)? else { continue }; // keeps every photo
+        let Some(ids) = kept_by(store, catalog, filter)? else { continue }; // keeps every photo
         set = Some(match set.take() {
             Some(s) => s & ids,
             None => ids,
@@ -321,7 +331,11 @@ pub(crate) fn candidates(store: &Store, filters: &[Filter]) -> Result<Option<Roa
 }
 
 /// The photos `filter` keeps; `None` when it keeps all.
-fn kept_by(store: &Store, filter: &Filter) -> Result<Option<RoaringBitmap>, Error> {
+fn kept_by(
+    store: &Store,
+    catalog: Option<&crate::catalog::Catalog>,
+    filter: &Filter,
+) -> Result<Option<RoaringBitmap>, Error> {
     let mut set: Option<RoaringBitmap> = None;
     let mut narrow = |ids: RoaringBitmap| {
         set = Some(match set.take() {
@@ -337,7 +351,10 @@ fn kept_by(store: &Store, filter: &Filter) -> Result<Option<RoaringBitmap>, Erro
         narrow(ids);
     }
     if filter.after.is_some() || filter.before.is_some() || !filter.formats.is_empty() {
-        narrow(store.ids_where(|photo| keeps(filter, photo))?);
+        narrow(match catalog {
+            Some(catalog) => catalog.kept(filter),
+            None => store.ids_where(|photo| keeps(filter, photo))?,
+        });
     }
     Ok(set)
 }

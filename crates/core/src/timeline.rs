@@ -96,7 +96,7 @@ pub fn page(
     offset: u64,
     limit: usize,
 ) -> Result<TimelinePage, search::Error> {
-    let kept = search::candidates(store, filters)?;
+    let kept = search::candidates(store, Some(catalog), filters)?;
     let keep = |id: PhotoId| kept.as_ref().is_none_or(|set| set.contains(id));
     let months: Vec<MonthCount> =
         catalog.months(keep).into_iter().map(|(month, count)| MonthCount { month, count }).collect();

@@ -126,3 +126,34 @@ fn a_query_gets_its_filters_from_the_words_and_the_rest_as_text() {
     assert_eq!(hits.candidates, 2);
     assert!(found.iter().all(|p| p.starts_with(root.join("Trips/Paris"))), "{found:?}");
 }
+
+#[test]
+fn date_and_type_filters_from_memory_keep_what_a_scan_of_the_photos_keeps() {
+    let (_dir, root, library) = library();
+    let catalog = photofind_core::catalog::Catalog::build(library.store()).expect("builds");
+    let day = |s: &str| Some(s.parse::<photofind_core::search::Day>().expect("a day"));
+    let filters = [
+        Filter { after: day("2021"), ..Filter::default() },
+        Filter { before: day("2021-01-06"), ..Filter::default() },
+        Filter { after: day("2019-06-11"), before: day("2023-03-01"), ..Filter::default() },
+        // On the days themselves: after is inclusive, before is not.
+        Filter { after: day("2019-06-10"), ..Filter::default() },
+        Filter { before: day("2023-03-01"), ..Filter::default() },
+        Filter { formats: vec!["png".into()], ..Filter::default() },
+        Filter { formats: vec!["raw".into()], ..Filter::default() },
+    ];
+    for filter in filters {
+        let query = photofind_core::search::Query {
+            positive: vec![Term::Image(root.join("Home/4.png"))],
+            filters: vec![filter.clone()],
+            limit: 10,
+            ..Default::default()
+        };
+        let model = MeanColour::new(None);
+        let scanned = photofind_core::search::run(library.store(), None, &model, &query).expect("scan");
+        let remembered =
+            photofind_core::search::run(library.store(), Some(&catalog), &model, &query).expect("memory");
+        assert_eq!(scanned.candidates, remembered.candidates, "{filter:?}");
+        assert_eq!(scanned.hits, remembered.hits, "{filter:?}");
+    }
+}
