@@ -23,6 +23,9 @@ const NEW_FOLDER = join("2031", "01");
 const NEW_PHOTO = join(REPO, "tests", "fixtures", "photos", "astronaut.png");
 const ENTER = "\uE007";
 const INPUT = '[data-testid="search-input"]';
+/** A search result's cell (an empty box shows the timeline, whose cells are results too). */
+const HIT = '[data-testid="results"] [data-testid="result"]';
+const TIMELINE = '[data-testid="timeline"]';
 
 const { values: opts } = parseArgs({
   options: {
@@ -63,6 +66,7 @@ async function main() {
     const { app, launch } = await launchApp(driver.url, binary);
     report.launches.push(launch);
     try {
+      report.timeline = await timelineScroll(app, Number(opts.samples));
       report.queries = await queries(app, Number(opts.samples));
       report.memory = memory(binary);
       report.new_photo = await newPhoto(app, library);
@@ -138,6 +142,14 @@ async function launchApp(url, binary) {
     { timeoutMs: 120_000, intervalMs: 10, what: "the search box and the index state" },
   );
   const firstState = page.state;
+  // The window opens on the timeline: its first cell with its thumbnail painted.
+  const timeline = await waitFor(
+    async () =>
+      (await app.execute(`
+        const img = document.querySelector('${TIMELINE} [data-testid="result"] img');
+        return img && img.complete && img.naturalWidth > 0 || undefined;`)) ? now() : undefined,
+    { timeoutMs: 120_000, intervalMs: 10, what: "the timeline's first thumbnail" },
+  );
   const upToDate = await waitFor(
     async () => {
       page = await app.execute(probe);
@@ -149,12 +161,51 @@ async function launchApp(url, binary) {
     session_s: seconds(start, session),
     page_origin_s: seconds(start, page.origin),
     interactive_s: seconds(start, interactive),
+    timeline_s: seconds(start, timeline),
     state_at_interactive: firstState,
     up_to_date_s: seconds(start, upToDate),
     state: page.state,
   };
   console.error(JSON.stringify(launch));
   return { app, launch };
+}
+
+/** Scrolls the timeline to `samples` places spread over it (a jump, as dragging the scrollbar
+ * is) and times, in the page, until the cells in view hold their photos (no placeholder left)
+ * and until their thumbnails have loaded. */
+async function timelineScroll(app, samples) {
+  say(`the timeline: ${samples} jumps across it`);
+  await clearQuery(app);
+  const runs = [];
+  for (let k = 0; k < samples; k += 1) {
+    const fraction = (0.3 + k * 0.618034) % 1; // spread, never the same place twice
+    const run = await app.executeAsync(`
+      const [fraction, done] = [arguments[0], arguments[arguments.length - 1]];
+      const view = document.querySelector('${TIMELINE}');
+      const box = view.getBoundingClientRect();
+      const inView = (e) => { const r = e.getBoundingClientRect(); return r.bottom > box.top && r.top < box.bottom; };
+      const started = performance.now();
+      view.scrollTop = fraction * (view.scrollHeight - view.clientHeight);
+      let cells = null;
+      (function check() {
+        const waiting = [...view.querySelectorAll('[data-testid="placeholder"]')].filter(inView).length;
+        const shown = [...view.querySelectorAll('[data-testid="result"]')].filter(inView);
+        if (cells === null && waiting === 0 && shown.length > 0) cells = performance.now() - started;
+        const images = shown.map((cell) => cell.querySelector('img')).filter(Boolean);
+        const loaded = cells !== null && images.every((img) => img.complete);
+        if (loaded || performance.now() - started > 20000)
+          return done({ fraction, cells_ms: cells, thumbnails_ms: loaded ? performance.now() - started : null, shown: shown.length });
+        requestAnimationFrame(check);
+      })();`, [fraction]);
+    console.error(JSON.stringify(run));
+    runs.push(run);
+  }
+  const stat = (key) => {
+    const values = runs.map((r) => r[key]).filter((v) => typeof v === "number").sort((a, b) => a - b);
+    const at = (q) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+    return { samples: values.length, p50: at(0.5), p99: at(0.99), max: values.at(-1) };
+  };
+  return { runs, cells_ms: stat("cells_ms"), thumbnails_ms: stat("thumbnails_ms") };
 }
 
 /** Arms a probe in the page: the time of the last keystroke into the box (input event) and of
@@ -169,13 +220,13 @@ const ARM = `
     input.addEventListener('input', () => { const p = window.__benchProbe; p.input = performance.now(); p.firstInput ??= p.input; }, true);
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') window.__benchProbe.enter = performance.now(); }, true);
   }
-  const cell = () => document.querySelector('[data-testid="result"]');
+  const cell = () => document.querySelector('${HIT}');
   const watchImage = () => {
     const img = cell()?.querySelector('img');
     if (img && img.complete && img.naturalWidth > 0) {
       probe.image = performance.now();
       probe.first = cell().dataset.path;
-      probe.cells = document.querySelectorAll('[data-testid="result"]').length;
+      probe.cells = document.querySelectorAll('${HIT}').length;
     } else requestAnimationFrame(watchImage);
   };
   const observer = new MutationObserver(() => {
@@ -208,7 +259,7 @@ async function clearQuery(app) {
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     return null;`);
   await waitFor(
-    async () => ((await app.findAll('[data-testid="result"]')).length === 0 && (await app.findAll('[data-testid="start-state"]')).length > 0) || undefined,
+    async () => ((await app.findAll(HIT)).length === 0 && (await app.findAll(TIMELINE)).length > 0) || undefined,
     { timeoutMs: 10_000, intervalMs: 20, what: "the results to clear" },
   );
   await sleep(DEBOUNCE_MS + 100);
@@ -280,7 +331,7 @@ async function shoot(app, query) {
   await waitFor(
     async () =>
       (await app.execute(`
-        const images = [...document.querySelectorAll('[data-testid="result"] img')];
+        const images = [...document.querySelectorAll('[data-testid="results"] [data-testid="result"] img')];
         return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0) || undefined;`)) ?? undefined,
     { timeoutMs: 30_000, what: "the visible thumbnails" },
   );
@@ -330,7 +381,7 @@ async function newPhoto(app, library) {
   const folder = join(library, NEW_FOLDER);
   const added = join(folder, "bench-new-astronaut.png");
   await app.type(await app.find('[data-testid="image-picker"]'), NEW_PHOTO);
-  await waitFor(async () => (await app.findAll('[data-testid="result"]')).length > 0 || undefined, {
+  await waitFor(async () => (await app.findAll(HIT)).length > 0 || undefined, {
     timeoutMs: 20_000,
     what: "results for the image query",
   });
@@ -372,7 +423,7 @@ async function watchPage(app, want) {
         button.click();
         page.clicked = epoch();
       }
-      const first = document.querySelector('[data-testid="result"]')?.dataset.path;
+      const first = document.querySelector('${HIT}')?.dataset.path;
       if (page.found === null && page.clicked !== null && (first === want.path) === want.present) page.found = epoch();
       if (page.found === null || page.state === null) setTimeout(tick, 2);
     })();
@@ -398,8 +449,11 @@ function table(r) {
   const f = (x, digits = 1) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : String(x));
   const lines = [`\nphotofind desktop app, ${r.count} photos (${r.binary})`, `  ${r.machine.cpu}, ${r.machine.cpus} CPUs; load average ${r.machine.load_at_start.join(" ")} at the start, ${r.machine.load_at_end.join(" ")} at the end`];
   r.launches.forEach((l, i) =>
-    lines.push(`  launch ${i + 1}: session ${f(l.session_s, 2)} s, interactive ${f(l.interactive_s, 2)} s ("${l.state_at_interactive}"), up to date ${f(l.up_to_date_s, 2)} s`),
+    lines.push(`  launch ${i + 1}: session ${f(l.session_s, 2)} s, interactive ${f(l.interactive_s, 2)} s ("${l.state_at_interactive}"), timeline painted ${f(l.timeline_s, 2)} s, up to date ${f(l.up_to_date_s, 2)} s`),
   );
+  const t = r.timeline;
+  lines.push(`  timeline jump → cells in view filled (${t.cells_ms.samples} samples): p50 ${f(t.cells_ms.p50)} ms, p99 ${f(t.cells_ms.p99)} ms, max ${f(t.cells_ms.max)} ms`);
+  lines.push(`      → their thumbnails loaded: p50 ${f(t.thumbnails_ms.p50)} ms, p99 ${f(t.thumbnails_ms.p99)} ms (${t.thumbnails_ms.samples} samples)`);
   const q = r.queries;
   lines.push(`  first query after launch ("${q.first_query.query}", typed): painted ${f(q.first_query.painted_ms)} ms, thumbnail ${f(q.first_query.thumbnail_ms)} ms`);
   for (const [name, s, note] of [

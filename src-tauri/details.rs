@@ -49,11 +49,47 @@ fn details(backend: &Backend, path: &Path) -> CommandResult<PhotoDetails> {
         }
         Err(err) => return Err(err),
     };
-    // EXIF is a nicety: a file that cannot be read now just names no camera.
+    // EXIF is a nicety: a file that cannot be read now just names no camera. Two files at a
+    // time: arrowing through large RAWs on a NAS must not hold a dozen of them in memory.
+    let _turn = READERS.enter();
     let camera = photofind_core::photo::read(&file, access::MAX_READ)
         .map(|bytes| photofind_core::photo::camera::camera(&bytes))
         .unwrap_or_default();
     Ok(PhotoDetails { camera: camera.make_model, lens: camera.lens, folder })
+}
+
+/// Files read for details at once.
+const MAX_READERS: usize = 2;
+static READERS: Gate = Gate::new(MAX_READERS);
+
+/// At most `n` holders at once; the others wait their turn.
+struct Gate {
+    free: std::sync::Mutex<usize>,
+    turn: std::sync::Condvar,
+}
+
+impl Gate {
+    const fn new(n: usize) -> Self {
+        Self { free: std::sync::Mutex::new(n), turn: std::sync::Condvar::new() }
+    }
+
+    fn enter(&self) -> Turn<'_> {
+        let free = self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut free =
+            self.turn.wait_while(free, |free| *free == 0).unwrap_or_else(std::sync::PoisonError::into_inner);
+        *free -= 1;
+        Turn(self)
+    }
+}
+
+/// A holder's turn; leaving it lets the next in.
+struct Turn<'a>(&'a Gate);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.0.turn.notify_one();
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -64,6 +100,17 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos").join(name)
+    }
+
+    #[test]
+    fn the_gate_lets_two_in_at_once_and_the_next_when_one_leaves() {
+        let gate = Gate::new(2);
+        let (a, b) = (gate.enter(), gate.enter());
+        assert_eq!(*gate.free.lock().expect("lock"), 0);
+        drop(a);
+        let c = gate.enter();
+        drop((b, c));
+        assert_eq!(*gate.free.lock().expect("lock"), 2);
     }
 
     #[test]

@@ -17,10 +17,12 @@ use crate::search::{Filter, format_matches, iso_local};
 use crate::store::{Photo, PhotoId, Store};
 
 /// The library's photos in timeline order, and what a query may name.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Catalog {
     /// The store generation it was built at.
     pub generation: usize,
+    /// When it was built.
+    built: std::time::Instant,
     /// Newest first: (`YYYYMMDDHHMMSS` of when it was taken, id); a RAW beside its
     /// JPEG is left out (the shot shows once).
     pub by_date: Vec<(u64, PhotoId)>,
@@ -68,7 +70,7 @@ impl Catalog {
         // Newest first; a stable order among photos taken the same second.
         by_date.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         known.folders = folders.known();
-        Ok(Self { generation, by_date, known, all, formats })
+        Ok(Self { generation, built: std::time::Instant::now(), by_date, known, all, formats })
     }
 
     /// The photos `filter`'s dates and types keep (its folders are the store's to say), from
@@ -124,6 +126,26 @@ pub fn current(
     let catalog = Arc::new(Catalog::build(store)?);
     *cached = Some(Arc::clone(&catalog));
     Ok(catalog)
+}
+
+/// The catalog of `store` for reading a query's words: the cached one while it is younger
+/// than `max_age` even if photos were committed since (the years and folders a library has
+/// rarely change with a commit), so a search during indexing does not pay a pass over every
+/// photo after each commit; else [`current`].
+pub fn recent(
+    store: &Store,
+    cache: &std::sync::Mutex<Option<Arc<Catalog>>>,
+    max_age: std::time::Duration,
+) -> crate::store::Result<Arc<Catalog>> {
+    {
+        let cached = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(catalog) = cached.as_ref()
+            && catalog.built.elapsed() < max_age
+        {
+            return Ok(Arc::clone(catalog));
+        }
+    }
+    current(store, cache)
 }
 
 /// When a photo was taken: its EXIF capture time, else its file's time in this

@@ -41,6 +41,10 @@ pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "photofind").map(|dirs| dirs.data_dir().to_owned())
 }
 
+/// How old the years, months and folders a query's words are read against may be while
+/// photos are being committed (see [`catalog::recent`]).
+pub const WORDS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An open library.
 pub struct Library {
     store: Store,
@@ -91,9 +95,11 @@ impl Library {
         Ok(catalog::current(&self.store, &self.catalog)?)
     }
 
-    /// `words` read for the dates and folders this library holds.
+    /// `words` read for the dates and folders this library holds (as of at most
+    /// [`WORDS_MAX_AGE`] ago while photos are being committed).
     pub fn read_words(&self, words: &str) -> Result<Parsed, Error> {
-        Ok(crate::query::parse(words, &self.catalog()?.known))
+        let catalog = catalog::recent(&self.store, &self.catalog, WORDS_MAX_AGE)?;
+        Ok(crate::query::parse(words, &catalog.known))
     }
 
     /// The query `ask` means, and how its words were read.
