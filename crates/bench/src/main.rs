@@ -17,10 +17,12 @@
 //!   folders, a scale library for the watching service (bench/live).
 //! - `browse --data-dir DIR`: the timeline's first and later pages, a page
 //!   filtered by words, and reading a query's words, on an indexed library.
+//! - `duplicates --n N`: near-duplicate grouping over N synthetic vectors.
 
 mod ann;
 mod browse;
 mod decode;
+mod duplicates;
 mod embed;
 mod library;
 mod synth;
@@ -45,6 +47,8 @@ enum Command {
     Library(library::Args),
     /// Timeline pages and filters in words on an indexed library.
     Browse(browse::Args),
+    /// Near-duplicate grouping: time, pairs checked, copies found.
+    Duplicates(duplicates::Args),
 }
 
 fn main() -> Result<()> {
@@ -56,6 +60,7 @@ fn main() -> Result<()> {
         Command::Query(args) => ann::query(&args)?,
         Command::Library(args) => library::run(&args)?,
         Command::Browse(args) => browse::run(&args)?,
+        Command::Duplicates(args) => duplicates::run(&args)?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

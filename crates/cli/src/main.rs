@@ -4,6 +4,7 @@
 //! rest were processed), or a search found no good match; 2 nothing could
 //! be done (bad usage, no model, an unreadable index).
 
+mod duplicates;
 mod embed;
 mod index;
 mod library;
@@ -92,6 +93,9 @@ enum Command {
     Model(model::Args),
     /// Print the embedding of each image, or of each --text query.
     Embed(embed::Args),
+    /// Groups of near-duplicate photos (bursts, re-saved or resized copies,
+    /// the same file twice), the one to keep first.
+    Duplicates(duplicates::Args),
 }
 
 /// How a command ended when it did not fail outright.
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Roots(args) => roots::run(args),
         Command::Model(args) => model::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Duplicates(args) => duplicates::run(args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod catalog;
+pub mod duplicates;
 mod embed;
 pub mod index;
 mod library;

@@ -5,6 +5,7 @@
 //! one write transaction, so a crash never leaves a vector without its photo
 //! or the reverse.
 
+mod all_vectors;
 mod check;
 mod codes;
 mod count;
