@@ -176,12 +176,19 @@ export function revealPath(path: PathJson): Promise<void> {
  * requests the page has likely scrolled past with an error), as a URL the webview has not
  * cached that error for.
  */
-export function thumbSrc(path: PathJson, attempt = 0): string {
+export function thumbSrc(path: PathJson, attempt = 0, version?: number): string {
   const url =
     typeof path === "string"
       ? convertFileSrc(path, "thumb")
       : convertFileSrc("", "thumb") + percentEncode(base64Bytes(path.bytes));
-  return attempt > 0 ? `${url}?attempt=${attempt}` : url;
+  const query = [versionParam(version), attempt > 0 ? `attempt=${attempt}` : ""].filter(Boolean).join("&");
+  return query === "" ? url : `${url}?${query}`;
+}
+
+/** `v=<photo id>`: the index gives edited bytes a new id, so an edited photo at the same path
+ * gets a URL the webview has not cached (it keeps answers for good). Rust ignores it. */
+function versionParam(version: number | undefined): string {
+  return version === undefined ? "" : `v=${version}`;
 }
 
 /**
@@ -191,13 +198,14 @@ export function thumbSrc(path: PathJson, attempt = 0): string {
  * or "full" for the photo at full resolution (the 100 % zoom). The path goes percent-encoded
  * byte for byte, as `thumbSrc`'s does.
  */
-export function photoSrc(path: PathJson, width: number | "full"): string {
+export function photoSrc(path: PathJson, width: number | "full", version?: number): string {
   const url =
     typeof path === "string"
       ? convertFileSrc(path, "view")
       : convertFileSrc("", "view") + percentEncode(base64Bytes(path.bytes));
   const w = width === "full" ? "full" : String(Number.isFinite(width) ? Math.max(1, Math.ceil(width)) : 1);
-  return `${url}?w=${w}`;
+  const v = versionParam(version);
+  return v === "" ? `${url}?w=${w}` : `${url}?w=${w}&${v}`;
 }
 
 function base64Bytes(base64: string): Uint8Array {

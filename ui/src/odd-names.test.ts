@@ -38,10 +38,10 @@ test("a name that is not UTF-8 shows lossy and its thumbnail URL carries the exa
 
   expect(resultPaths(page)).toEqual([E_ACUTE.lossy, E_GRAVE.lossy, "/p/caf\u00e9.jpg"]);
   expect(resultThumbs(page)).toEqual([
-    "thumb://localhost/%2Fp%2Fcaf%E9.jpg",
-    "thumb://localhost/%2Fp%2Fcaf%E8.jpg",
+    "thumb://localhost/%2Fp%2Fcaf%E9.jpg?v=1",
+    "thumb://localhost/%2Fp%2Fcaf%E8.jpg?v=2",
     // The same name in UTF-8 is two bytes.
-    "thumb://localhost/%2Fp%2Fcaf%C3%A9.jpg",
+    "thumb://localhost/%2Fp%2Fcaf%C3%A9.jpg?v=1",
   ]);
 });
 
@@ -83,7 +83,7 @@ test("a thumbnail Rust dropped is asked for again while shown, a few times, late
   const { page } = await searchShowing([hit("/photos/a.jpg")]);
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   const img = () => allByTestId(page, "result")[0]!.querySelector("img")!;
-  const base = "thumb://localhost/%2Fphotos%2Fa.jpg";
+  const base = "thumb://localhost/%2Fphotos%2Fa.jpg?v=1"; // v: the photo's id (its content)
   expect(img().getAttribute("src")).toBe(base);
 
   const seen: (string | null)[] = [];
@@ -96,13 +96,13 @@ test("a thumbnail Rust dropped is asked for again while shown, a few times, late
   }
   expect(seen).toEqual([
     base,
-    `${base}?attempt=1`,
-    `${base}?attempt=1`,
-    `${base}?attempt=2`,
-    `${base}?attempt=2`,
-    `${base}?attempt=3`,
+    `${base}&attempt=1`,
+    `${base}&attempt=1`,
+    `${base}&attempt=2`,
+    `${base}&attempt=2`,
+    `${base}&attempt=3`,
   ]);
   img().dispatchEvent(new Event("error"));
   await vi.advanceTimersByTimeAsync(60_000);
-  expect(img().getAttribute("src")).toBe(`${base}?attempt=3`);
+  expect(img().getAttribute("src")).toBe(`${base}&attempt=3`);
 });

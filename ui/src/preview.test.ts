@@ -3,7 +3,7 @@
 import { flushSync, mount, unmount } from "svelte";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import Preview, { fitWidth } from "./components/Preview.svelte";
-import { photoSrc, type PathJson, type Photo, type PhotoDetails } from "./ipc";
+import { photoSrc, thumbSrc, type PathJson, type Photo, type PhotoDetails } from "./ipc";
 import { Alerts } from "./lib/alerts.svelte";
 import { byTestId, cleanup, click, fakeBackend, get, press, settle, type FakeBackend } from "./test/backend";
 
@@ -108,6 +108,10 @@ test("photoSrc asks the view protocol for a width, or the full size, by the path
   expect(photoSrc("/photos/IMG 1.HEIC", "full")).toBe("view://localhost/%2Fphotos%2FIMG%201.HEIC?w=full");
   expect(photoSrc(LATIN1, 640)).toBe("view://localhost/%2Fp%2Fcaf%E9.jpg?w=640");
   expect(photoSrc("/photos/cat.jpg", Number.NaN)).toBe("view://localhost/%2Fphotos%2Fcat.jpg?w=1");
+  // The photo's id names its content: an edited photo at the same path gets another URL.
+  expect(photoSrc("/photos/cat.jpg", 1500, 7)).toBe("view://localhost/%2Fphotos%2Fcat.jpg?w=1500&v=7");
+  expect(thumbSrc("/photos/cat.jpg", 0, 7)).toBe("thumb://localhost/%2Fphotos%2Fcat.jpg?v=7");
+  expect(thumbSrc("/photos/cat.jpg", 2, 7)).toBe("thumb://localhost/%2Fphotos%2Fcat.jpg?v=7&attempt=2");
 });
 
 test.each([
@@ -123,8 +127,8 @@ test.each([
 test("the thumbnail shows at once and the photo itself takes its place once loaded", async () => {
   const { page } = await show(THREE, 1);
 
-  expect(thumbnail(page).getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2Fb.jpg");
-  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fb.jpg?w=1024");
+  expect(thumbnail(page).getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2Fb.jpg?v=1");
+  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fb.jpg?w=1024&v=1");
   expect(image(page).classList.contains("shown")).toBe(false);
   expect(preloaded).toEqual([]);
 
@@ -133,13 +137,13 @@ test("the thumbnail shows at once and the photo itself takes its place once load
   expect(image(page).classList.contains("shown")).toBe(true);
   expect(thumbnail(page).classList.contains("hidden")).toBe(true);
   // Then the neighbours, at the size they will be shown, so moving on is instant.
-  expect(preloaded).toEqual(["view://localhost/%2Fphotos%2Fa.jpg?w=1024", "view://localhost/%2Fphotos%2Fc.jpg?w=1024"]);
+  expect(preloaded).toEqual(["view://localhost/%2Fphotos%2Fa.jpg?w=1024&v=1", "view://localhost/%2Fphotos%2Fc.jpg?w=1024&v=1"]);
 });
 
 test("a photo whose name is not UTF-8 is asked for by its bytes", async () => {
   const { page } = await show([photo(LATIN1)], 0);
 
-  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fp%2Fcaf%E9.jpg?w=1024");
+  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fp%2Fcaf%E9.jpg?w=1024&v=1");
   expect(get(page, "preview-path").textContent).toBe(LATIN1.lossy);
 });
 
@@ -185,7 +189,7 @@ test("100 % shows the full-size photo and Fit goes back to the box's size", asyn
   expect(toggle.textContent?.trim()).toBe("100 %");
 
   click(toggle);
-  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=full");
+  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=full&v=1");
   expect(toggle.getAttribute("aria-pressed")).toBe("true");
   expect(get(page, "preview").textContent).toContain("Loading the full size");
 
@@ -196,9 +200,9 @@ test("100 % shows the full-size photo and Fit goes back to the box's size", asyn
   expect(get(page, "preview").textContent).not.toContain("Loading the full size");
 
   press(get(page, "preview"), "0");
-  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=1024");
+  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=1024&v=1");
   press(get(page, "preview"), "+");
-  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=full");
+  expect(image(page).getAttribute("src")).toBe("view://localhost/%2Fphotos%2Fa.jpg?w=full&v=1");
 });
 
 test("the details name the camera and lens Rust read, and leave out what it did not find", async () => {
@@ -279,7 +283,7 @@ test("an offline photo shows its thumbnail and says why, and cannot be opened", 
   const { page } = await show([photo("/mnt/usb/a.jpg", { offline: true })], 0);
 
   expect(byTestId(page, "preview-image")).toBeNull();
-  expect(thumbnail(page).getAttribute("src")).toBe("thumb://localhost/%2Fmnt%2Fusb%2Fa.jpg");
+  expect(thumbnail(page).getAttribute("src")).toBe("thumb://localhost/%2Fmnt%2Fusb%2Fa.jpg?v=1");
   expect(get(page, "preview-note").textContent).toContain("Offline");
   expect((get(page, "zoom-toggle") as HTMLButtonElement).disabled).toBe(true);
   expect((button(page, "Open") as HTMLButtonElement).disabled).toBe(true);
@@ -288,7 +292,7 @@ test("an offline photo shows its thumbnail and says why, and cannot be opened", 
 test("a view that fails is asked for again, then the thumbnail stays and the viewer says so", async () => {
   const { page } = await show(THREE, 0);
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  const base = "view://localhost/%2Fphotos%2Fa.jpg?w=1024";
+  const base = "view://localhost/%2Fphotos%2Fa.jpg?w=1024&v=1";
 
   const seen: (string | null)[] = [];
   for (const wait of [1_000, 3_000]) {

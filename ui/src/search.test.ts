@@ -92,7 +92,7 @@ test("results render as cells carrying their absolute path and score", async () 
   expect(resultPaths(page)).toEqual(["/photos/a.jpg", "/photos/b.jpg"]);
   const first = allByTestId(page, "result")[0]!;
   expect(byTestId(first, "score")?.textContent).toBe("0.314");
-  expect(first.querySelector("img")?.getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2Fa.jpg");
+  expect(first.querySelector("img")?.getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2Fa.jpg?v=1");
 });
 
 test("of a thousand results only the rows in view are in the DOM, and scrolling moves them", async () => {
@@ -193,9 +193,9 @@ test("the preview shows every photo, a JPEG as a HEIC or RAW, through the app's 
     press(get(page, "results"), "Escape");
   }
   expect(sources).toEqual([
-    "view://localhost/%2Fphotos%2Fcat.jpg?w=1024",
-    "view://localhost/%2Fphotos%2FIMG_0042.HEIC?w=1024",
-    "view://localhost/%2Fphotos%2FDSC_0001.NEF?w=1024",
+    "view://localhost/%2Fphotos%2Fcat.jpg?w=1024&v=1",
+    "view://localhost/%2Fphotos%2FIMG_0042.HEIC?w=1024&v=1",
+    "view://localhost/%2Fphotos%2FDSC_0001.NEF?w=1024&v=1",
   ]);
 });
 

@@ -280,7 +280,7 @@ test("months show as headers with their counts, and their photos as cells carryi
   expect(paths(page)).toEqual(Array.from({ length: 15 }, (_, i) => photoOf(SMALL, i).path));
   const first = allByTestId(page, "result")[0]!;
   expect(first.id).toBe("photo-0");
-  expect(first.querySelector("img")?.getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2F2021-06%2F0.jpg");
+  expect(first.querySelector("img")?.getAttribute("src")).toBe("thumb://localhost/%2Fphotos%2F2021-06%2F0.jpg?v=0");
 });
 
 test("a month of one photo says photo", async () => {
