@@ -159,6 +159,12 @@ impl Backend {
         lock(&self.service).is_some()
     }
 
+    /// Whether this app's service holds the library's writer lock at this moment (not while it
+    /// waits out a failure, when `photofind index` may have taken it).
+    pub fn holds_writer(&self) -> bool {
+        lock(&self.service).as_ref().is_some_and(service::Handle::holds_writer)
+    }
+
     fn model_dir(&self) -> Option<PathBuf> {
         self.choice.current_dir().ok()
     }

@@ -295,6 +295,8 @@ pub struct Handle {
     stop: Arc<Stop>,
     paused: Arc<AtomicBool>,
     restart: Arc<AtomicBool>,
+    /// The service holds the library's writer lock now (not while it waits out a failure).
+    holds: Arc<AtomicBool>,
 }
 
 impl Handle {
@@ -316,6 +318,11 @@ impl Handle {
         self.restart.store(true, Ordering::SeqCst);
         self.control.stop();
         self.stop.poke(); // a run waiting out a failure starts now
+    }
+
+    /// Whether the service holds the library's writer lock now.
+    pub fn holds_writer(&self) -> bool {
+        self.holds.load(Ordering::SeqCst)
     }
 
     /// Tells the service the roots changed.
@@ -340,8 +347,13 @@ impl Service {
     /// Starts the service's thread, holding `writer` for its first run, and the ticker.
     pub fn start(self, writer: WriterLock, app: &AppHandle) -> Handle {
         let (control, commands) = watch::control();
-        let handle =
-            Handle { control, stop: Arc::default(), paused: Arc::default(), restart: Arc::default() };
+        let handle = Handle {
+            control,
+            stop: Arc::default(),
+            paused: Arc::default(),
+            restart: Arc::default(),
+            holds: Arc::default(),
+        };
         let (library, feed, app) = (Arc::clone(&self.library), Arc::clone(&self.feed), app.clone());
         std::thread::spawn(move || ticker(&app, &library, &feed));
         let supervised = handle.clone();
@@ -360,6 +372,7 @@ impl Service {
             let started = Instant::now();
             let outcome = match writer.take().map_or_else(|| self.library.lock_writer(WRITER), Ok) {
                 Ok(lock) => {
+                    handle.holds.store(true, Ordering::SeqCst);
                     let paused = handle.paused.load(Ordering::SeqCst);
                     if paused {
                         handle.control.pause();
@@ -371,7 +384,11 @@ impl Service {
                             writer = Some(lock);
                             continue;
                         }
-                        outcome => outcome, // the lock is released while waiting, so `photofind index` may run
+                        // The lock is released while waiting, so `photofind index` may run.
+                        outcome => {
+                            handle.holds.store(false, Ordering::SeqCst);
+                            outcome
+                        }
                     }
                 }
                 Err(err) => Err(format!("cannot take over indexing: {err}")),

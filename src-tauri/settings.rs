@@ -99,7 +99,7 @@ pub async fn remove_model(backend: Shared<'_>, id: String) -> CommandResult<()> 
     let backend = Arc::clone(&backend);
     crate::commands::blocking(move || {
         // The index is written under the writer lock: this app's service holds it, else take it.
-        let _writer = if backend.indexes_here() {
+        let _writer = if backend.holds_writer() {
             None
         } else {
             Some(backend.library().lock_writer("the app's settings").map_err(model_error)?)
