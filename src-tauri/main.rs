@@ -14,6 +14,7 @@ mod bindings;
 mod commands;
 mod details;
 mod error;
+mod restart;
 mod service;
 mod settings;
 mod thumbs;
