@@ -119,7 +119,7 @@ fn print_results(results: &Results) {
     }
     for hit in &results.hits {
         let mark = if hit.good == Some(true) { "*" } else { " " };
-        let offline = if hit.offline { "  (offline)" } else { "" };
-        println!("{mark} {:.3}  {}{offline}", hit.score, hit.path.display());
+        let offline = if hit.photo.offline { "  (offline)" } else { "" };
+        println!("{mark} {:.3}  {}{offline}", hit.score, hit.photo.path.display());
     }
 }

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::photo;
 use crate::store::{ModelKey, Photo, PhotoId, Store};
+use crate::timeline::PhotoCard;
 use crate::{EmbedError, Embedder, Embedding};
 
 /// Photos scored to estimate the background.
@@ -130,40 +131,19 @@ impl std::str::FromStr for Day {
     }
 }
 
-/// One result.
+/// One result: the photo as the window lists it, with how well it matches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
-    /// The photo's path (the first one that is there now).
-    #[serde(with = "crate::paths::serde")]
-    #[cfg_attr(feature = "ts", ts(type = "PathJson"))]
-    pub path: PathBuf,
+    /// The photo (its JSON fields sit beside the scores).
+    #[serde(flatten)]
+    pub photo: PhotoCard,
     /// Cosine similarity between the query and the photo.
     pub score: f32,
     /// Robust z-score against the library's background (see the module docs).
     pub z: Option<f32>,
     /// Whether this hit is a good match; `None` when the library is too small to judge.
     pub good: Option<bool>,
-    /// Every path with these bytes.
-    #[serde(with = "crate::paths::serde_vec")]
-    #[cfg_attr(feature = "ts", ts(type = "PathJson[]"))]
-    pub paths: Vec<PathBuf>,
-    /// None of the paths is there now (an unplugged drive?).
-    pub offline: bool,
-    /// EXIF capture time.
-    pub captured: Option<String>,
-    /// When it was taken: `captured`, else the file's time (local time, as EXIF's is).
-    pub taken: String,
-    /// Image format.
-    pub format: String,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// File size in bytes.
-    pub size: u64,
-    /// The photo's id in this library.
-    pub id: PhotoId,
 }
 
 /// The answer to a query.
@@ -247,22 +227,7 @@ pub fn run(
 }
 
 fn to_hit(id: PhotoId, score: f32, z: Option<f32>, good: Option<bool>, photo: Photo) -> Hit {
-    let card = crate::timeline::PhotoCard::of(id, photo);
-    Hit {
-        path: card.path,
-        score,
-        z,
-        good,
-        paths: card.paths,
-        offline: card.offline,
-        captured: card.captured,
-        taken: card.taken,
-        format: card.format,
-        width: card.width,
-        height: card.height,
-        size: card.size,
-        id,
-    }
+    Hit { photo: PhotoCard::of(id, photo), score, z, good }
 }
 
 /// The normalised weighted sum of the terms' vectors.

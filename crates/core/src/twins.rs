@@ -23,8 +23,8 @@ pub(crate) fn shot(path: &Path) -> Option<(PathBuf, OsString)> {
 pub fn fold(hits: Vec<Hit>) -> Vec<Hit> {
     let mut rendered: HashMap<(PathBuf, OsString), usize> = HashMap::new();
     for (i, hit) in hits.iter().enumerate() {
-        if !is_raw(&hit.path)
-            && let Some(key) = shot(&hit.path)
+        if !is_raw(&hit.photo.path)
+            && let Some(key) = shot(&hit.photo.path)
         {
             rendered.entry(key).or_insert(i);
         }
@@ -34,7 +34,10 @@ pub fn fold(hits: Vec<Hit>) -> Vec<Hit> {
         .iter()
         .enumerate()
         .map(|(i, hit)| {
-            let twin = is_raw(&hit.path).then(|| shot(&hit.path)).flatten().and_then(|k| rendered.get(&k));
+            let twin = is_raw(&hit.photo.path)
+                .then(|| shot(&hit.photo.path))
+                .flatten()
+                .and_then(|k| rendered.get(&k));
             twin.copied().unwrap_or(i)
         })
         .collect();
@@ -65,9 +68,9 @@ pub fn fold(hits: Vec<Hit>) -> Vec<Hit> {
 
 /// Adds `raw`'s paths to `rendered`'s.
 fn join(rendered: &mut Hit, raw: Hit) {
-    for path in raw.paths {
-        if !rendered.paths.contains(&path) {
-            rendered.paths.push(path);
+    for path in raw.photo.paths {
+        if !rendered.photo.paths.contains(&path) {
+            rendered.photo.paths.push(path);
         }
     }
 }
@@ -75,13 +78,11 @@ fn join(rendered: &mut Hit, raw: Hit) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timeline::PhotoCard;
 
     fn hit(path: &str, score: f32) -> Hit {
-        Hit {
+        let photo = PhotoCard {
             path: path.into(),
-            score,
-            z: None,
-            good: None,
             paths: vec![path.into()],
             offline: false,
             captured: None,
@@ -91,12 +92,13 @@ mod tests {
             height: 1,
             size: 1,
             id: 0,
-        }
+        };
+        Hit { photo, score, z: None, good: None }
     }
 
     fn shown(hits: &[Hit]) -> Vec<(String, Vec<String>)> {
         let text = |p: &PathBuf| p.display().to_string();
-        hits.iter().map(|h| (text(&h.path), h.paths.iter().map(text).collect())).collect()
+        hits.iter().map(|h| (text(&h.photo.path), h.photo.paths.iter().map(text).collect())).collect()
     }
 
     /// A case: what it shows, the hits, and the (path, paths) shown.

@@ -26,12 +26,12 @@ fn assert_from_one_index(store: &Store, models: &[ModelKey], query: &[f32], resu
     let model = models.iter().find(|m| m.id == results.model).expect("answered by a known model");
     assert_eq!(query.len(), model.dims, "the query vector is the answering model's");
     for hit in &results.hits {
-        let vector = store.vector(model, hit.id).expect("reads").expect("the hit has a vector there");
+        let vector = store.vector(model, hit.photo.id).expect("reads").expect("the hit has a vector there");
         let cosine: f32 = vector.iter().zip(query).map(|(a, b)| a * b).sum();
         assert!(
             (cosine - hit.score).abs() < 1e-4,
             "{} scored {} under {}, not {cosine}",
-            hit.path.display(),
+            hit.photo.path.display(),
             hit.score,
             model.id
         );

@@ -122,7 +122,7 @@ fn a_query_gets_its_filters_from_the_words_and_the_rest_as_text() {
     assert_eq!(query.negative, [Term::Text("cat".into())]);
     // The words' filter keeps the two Paris photos only (the stand-in model ignores text).
     let hits = library.search(&MeanColour::new(None), &query).expect("searches");
-    let found: Vec<&Path> = hits.hits.iter().map(|h| h.path.as_path()).collect();
+    let found: Vec<&Path> = hits.hits.iter().map(|h| h.photo.path.as_path()).collect();
     assert_eq!(hits.candidates, 2);
     assert!(found.iter().all(|p| p.starts_with(root.join("Trips/Paris"))), "{found:?}");
 }

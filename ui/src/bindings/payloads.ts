@@ -310,13 +310,9 @@ candidates: number,
 model: string, };
 
 /**
- * One result.
+ * One result: the photo as the window lists it, with how well it matches.
  */
 export type Hit = {
-/**
- * The photo's path (the first one that is there now).
- */
-path: PathJson,
 /**
  * Cosine similarity between the query and the photo.
  */
@@ -330,6 +326,10 @@ z: number | null,
  */
 good: boolean | null,
 /**
+ * The photo's path (the first one that is there now).
+ */
+path: PathJson,
+/**
  * Every path with these bytes.
  */
 paths: PathJson[],
@@ -338,7 +338,7 @@ paths: PathJson[],
  */
 offline: boolean,
 /**
- * EXIF capture time.
+ * EXIF capture time, `YYYY-MM-DDTHH:MM:SS`.
  */
 captured: string | null,
 /**
