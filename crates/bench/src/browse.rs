@@ -58,12 +58,12 @@ pub fn run(args: &Args) -> Result<Value> {
     }))
 }
 
-fn ms(since: Instant) -> f64 {
+pub fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
 /// The median wall time of `repeat` runs of `work`, in milliseconds.
-fn median(repeat: usize, mut work: impl FnMut() -> Result<()>) -> Result<f64> {
+pub fn median(repeat: usize, mut work: impl FnMut() -> Result<()>) -> Result<f64> {
     let mut times = Vec::with_capacity(repeat.max(1));
     for _ in 0..repeat.max(1) {
         let started = Instant::now();

@@ -18,6 +18,7 @@
 //! - `browse --data-dir DIR`: the timeline's first and later pages, a page
 //!   filtered by words, and reading a query's words, on an indexed library.
 //! - `duplicates --n N`: near-duplicate grouping over N synthetic vectors.
+//! - `stacks --data-dir DIR`: near-duplicate stacks on an indexed library.
 
 mod ann;
 mod browse;
@@ -25,6 +26,7 @@ mod decode;
 mod duplicates;
 mod embed;
 mod library;
+mod stacks;
 mod synth;
 
 use anyhow::Result;
@@ -49,6 +51,8 @@ enum Command {
     Browse(browse::Args),
     /// Near-duplicate grouping: time, pairs checked, copies found.
     Duplicates(duplicates::Args),
+    /// Near-duplicate stacks on an indexed library: grouping, stacked page, joining.
+    Stacks(stacks::Args),
 }
 
 fn main() -> Result<()> {
@@ -61,6 +65,7 @@ fn main() -> Result<()> {
         Command::Library(args) => library::run(&args)?,
         Command::Browse(args) => browse::run(&args)?,
         Command::Duplicates(args) => duplicates::run(&args)?,
+        Command::Stacks(args) => stacks::run(&args)?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -26,6 +26,8 @@ pub struct Catalog {
     /// Newest first: (`YYYYMMDDHHMMSS` of when it was taken, id); a RAW beside its
     /// JPEG is left out (the shot shows once).
     pub by_date: Vec<(u64, PhotoId)>,
+    /// The photos of `by_date`.
+    pub listed: RoaringBitmap,
     /// The dates and folders photos are in.
     pub known: Known,
     /// Every photo with a path (twins too): when it was taken and its format, for the
@@ -70,7 +72,8 @@ impl Catalog {
         // Newest first; a stable order among photos taken the same second.
         by_date.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         known.folders = folders.known();
-        Ok(Self { generation, built: std::time::Instant::now(), by_date, known, all, formats })
+        let listed = by_date.iter().map(|(_, id)| *id).collect();
+        Ok(Self { generation, built: std::time::Instant::now(), by_date, listed, known, all, formats })
     }
 
     /// The photos `filter`'s dates and types keep (its folders are the store's to say), from

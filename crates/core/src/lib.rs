@@ -26,6 +26,7 @@ pub mod search;
 pub mod service;
 pub mod store;
 pub mod timeline;
+pub mod trash;
 pub mod twins;
 pub mod watch;
 

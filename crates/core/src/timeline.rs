@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::catalog::{self, Catalog};
+use crate::duplicates::Stacks;
 use crate::search::{self, Filter};
 use crate::store::{Photo, PhotoId, Store};
 
@@ -51,6 +52,11 @@ pub struct PhotoCard {
     pub size: u64,
     /// The photo's id in this library.
     pub id: PhotoId,
+    /// The other photos of its near-duplicate group, in a stacked list (see
+    /// [`crate::duplicates::Stacks`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub also: Vec<PhotoCard>,
 }
 
 impl PhotoCard {
@@ -70,6 +76,7 @@ impl PhotoCard {
             height: photo.dimensions.1,
             size: photo.size,
             id,
+            also: Vec::new(),
         }
     }
 }
@@ -88,16 +95,22 @@ pub struct TimelinePage {
     pub photos: Vec<PhotoCard>,
 }
 
-/// `limit` photos from the `offset`-th on, of those every filter keeps.
+/// `limit` photos from the `offset`-th on, of those every filter keeps; with
+/// `stacks`, each near-duplicate group is one photo (its keeper, the others
+/// in its `also`) when the filters keep the keeper.
 pub fn page(
     store: &Store,
     catalog: &Catalog,
     filters: &[Filter],
+    stacks: Option<&Stacks>,
     offset: u64,
     limit: usize,
 ) -> Result<TimelinePage, search::Error> {
     let kept = search::candidates(store, Some(catalog), filters)?;
-    let keep = |id: PhotoId| kept.as_ref().is_none_or(|set| set.contains(id));
+    let filtered = |id: PhotoId| kept.as_ref().is_none_or(|set| set.contains(id));
+    // Groups may be a moment older than the catalog: a keeper must be listed to hide others.
+    let shown = |id: PhotoId| filtered(id) && catalog.listed.contains(id);
+    let keep = |id: PhotoId| filtered(id) && !stacks.is_some_and(|stacks| stacks.folds(id, shown));
     let months: Vec<MonthCount> =
         catalog.months(keep).into_iter().map(|(month, count)| MonthCount { month, count }).collect();
     let total = months.iter().map(|m| m.count).sum();
@@ -105,7 +118,11 @@ pub fn page(
     let mut photos = Vec::new();
     for id in ids.skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(limit.min(MAX_PAGE)) {
         if let Some(photo) = store.photo(id)? {
-            photos.push(PhotoCard::of(id, photo));
+            let mut card = PhotoCard::of(id, photo);
+            if let Some(stacks) = stacks {
+                card.also = stacks.also(store, id)?;
+            }
+            photos.push(card);
         }
     }
     Ok(TimelinePage { total, months, offset, photos })

@@ -92,6 +92,7 @@ mod tests {
             height: 1,
             size: 1,
             id: 0,
+            also: Vec::new(),
         };
         Hit { photo, score, z: None, good: None }
     }

@@ -1,6 +1,6 @@
 //! Near pairs among many vectors without comparing them all: random-hyperplane
-//! LSH proposes candidate pairs, the exact cosine confirms each, union-find
-//! joins the confirmed pairs into groups.
+//! LSH proposes candidate pairs, the exact cosine confirms each, and the
+//! confirmed pairs make star-shaped groups (see [`super::stars`]).
 //!
 //! A hyperplane through the origin puts two vectors at angle θ on the same
 //! side with probability 1 − θ/π. A table's key is the sides of [`BITS`]
@@ -29,7 +29,7 @@
 //! and exact.
 
 use super::PhotoId;
-use super::union::Union;
+use super::stars::stars;
 
 /// Hash tables (independent chances for a near pair to meet).
 pub const TABLES: usize = 16;
@@ -51,15 +51,17 @@ const ROUNDING: f32 = 1e-6;
 /// Groups and what finding them cost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grouping {
-    /// Photos whose vectors chain together at the threshold, two or more per
-    /// group, each by id, groups by their first id.
+    /// Photos whose vectors are near one centre photo's at the threshold,
+    /// two or more per group, each by id, groups by their first id.
     pub groups: Vec<Vec<PhotoId>>,
+    /// Each group's centre: the photo every other of the group is near.
+    pub centres: Vec<PhotoId>,
     /// Pairs whose exact cosine was computed.
     pub checks: u64,
 }
 
 /// The groups of photos whose vectors are near: a pair is near at cosine ≥
-/// `threshold`, and a group is every photo joined to another by near pairs.
+/// `threshold`, and a group is a centre photo with the photos near it.
 pub fn group_vectors(vectors: &[(PhotoId, Vec<f32>)], threshold: f32) -> Vec<Vec<PhotoId>> {
     grouping(vectors, threshold).groups
 }
@@ -68,7 +70,8 @@ pub fn group_vectors(vectors: &[(PhotoId, Vec<f32>)], threshold: f32) -> Vec<Vec
 pub fn grouping(vectors: &[(PhotoId, Vec<f32>)], threshold: f32) -> Grouping {
     let set = Set::new(vectors, threshold);
     let found = if vectors.len() <= EXACT_UP_TO { set.every_pair() } else { set.hashed_pairs() };
-    Grouping { groups: components(vectors, &found.pairs), checks: found.checks }
+    let (groups, centres) = components(vectors, &found.pairs);
+    Grouping { groups, centres, checks: found.checks }
 }
 
 /// The vectors with their inverse norms, and the threshold.
@@ -223,19 +226,18 @@ impl Table<'_> {
 }
 
 /// The connected components of two or more vectors, by photo id.
-fn components(vectors: &[(PhotoId, Vec<f32>)], pairs: &[(u32, u32)]) -> Vec<Vec<PhotoId>> {
-    let mut sets = Union::new(vectors.len());
-    for &(a, b) in pairs {
-        sets.join(a as usize, b as usize);
-    }
-    let mut by_root: std::collections::HashMap<usize, Vec<PhotoId>> = std::collections::HashMap::new();
-    for (i, (id, _)) in vectors.iter().enumerate() {
-        by_root.entry(sets.find(i)).or_default().push(*id);
-    }
-    let mut groups: Vec<Vec<PhotoId>> = by_root.into_values().filter(|g| g.len() > 1).collect();
-    groups.iter_mut().for_each(|g| g.sort_unstable());
+/// The star groups of `pairs` by photo id, ordered by their first id, and their centres.
+fn components(vectors: &[(PhotoId, Vec<f32>)], pairs: &[(u32, u32)]) -> (Vec<Vec<PhotoId>>, Vec<PhotoId>) {
+    let mut groups: Vec<(Vec<PhotoId>, PhotoId)> = stars(vectors.len(), pairs)
+        .into_iter()
+        .map(|(centre, members)| {
+            let mut ids: Vec<PhotoId> = members.into_iter().map(|i| vectors[i].0).collect();
+            ids.sort_unstable();
+            (ids, vectors[centre].0)
+        })
+        .collect();
     groups.sort_unstable();
-    groups
+    groups.into_iter().unzip()
 }
 
 /// Σ a·b, in eight lanes the compiler turns into SIMD.
@@ -317,7 +319,8 @@ mod tests {
     /// Grouping through the tables, whatever the set's size.
     fn hashed(vectors: &[(PhotoId, Vec<f32>)], threshold: f32) -> Grouping {
         let found = Set::new(vectors, threshold).hashed_pairs();
-        Grouping { groups: components(vectors, &found.pairs), checks: found.checks }
+        let (groups, centres) = components(vectors, &found.pairs);
+        Grouping { groups, centres, checks: found.checks }
     }
 
     #[test]
@@ -349,11 +352,19 @@ mod tests {
     }
 
     #[test]
-    fn near_pairs_chain_into_one_group() {
-        // a–b and b–c at cosine 0.966, a–c only at 0.866: one group all the same.
+    fn a_photo_near_two_others_groups_them_all() {
+        // a–b and b–c at cosine 0.966, a–c only at 0.866: b is the centre of all three.
         let angle = |deg: f32| vec![deg.to_radians().cos(), deg.to_radians().sin(), 0.0];
         let vectors = vec![(10, angle(0.0)), (20, angle(15.0)), (30, angle(30.0)), (40, vec![0.0, 0.0, 1.0])];
         assert_eq!(group_vectors(&vectors, 0.94), vec![vec![10, 20, 30]]);
+    }
+
+    #[test]
+    fn a_long_chain_of_near_pairs_does_not_become_one_group() {
+        // 15° apart each: the ends at 75° (cosine 0.26) are not duplicates.
+        let angle = |deg: f32| vec![deg.to_radians().cos(), deg.to_radians().sin()];
+        let vectors: Vec<_> = (0..6).map(|i| (i, angle(15.0 * i as f32))).collect();
+        assert_eq!(group_vectors(&vectors, 0.94), vec![vec![0, 1, 2], vec![3, 4, 5]]);
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! every path, the one to keep first: most pixels, then the largest file,
 //! then the oldest (capture time, else the file's date).
 //!
-//! Groups chain: A near B and B near C put all three together. A library of
-//! 100,000 photos is grouped without comparing every pair (see [`lsh`]).
+//! Groups do not chain: a group is one photo and the photos near it (see
+//! [`stars`]), so A near B near C near D never joins A with D through the
+//! others. A library of 100,000 photos is grouped without comparing every
+//! pair (see [`lsh`]).
 //!
 //! ```
 //! use photofind_core::duplicates::group_vectors;
@@ -17,7 +19,8 @@
 //! ```
 
 pub mod lsh;
-mod union;
+mod stacks;
+mod stars;
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
@@ -29,6 +32,7 @@ use serde::Serialize;
 use crate::search::iso_local;
 use crate::store::{Error, ModelKey, Photo, PhotoId, Store};
 pub use lsh::{Grouping, group_vectors, grouping};
+pub use stacks::{Stack, Stacks};
 
 /// The default cosine at and above which two photos are near duplicates.
 ///
@@ -61,6 +65,7 @@ impl Default for Options {
 
 /// Photos that are duplicates of each other, the one to keep first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DuplicateGroup"))]
 pub struct Group {
     /// One entry per path; only the first has `keep`.
     pub photos: Vec<Member>,
@@ -75,9 +80,11 @@ impl Group {
 
 /// One path of a group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DuplicateMember"))]
 pub struct Member {
     /// Where the file is.
     #[serde(with = "crate::paths::serde")]
+    #[cfg_attr(feature = "ts", ts(type = "PathJson"))]
     pub path: PathBuf,
     /// Width after EXIF orientation.
     pub width: u32,
@@ -102,23 +109,65 @@ pub fn groups(store: &Store, model: &ModelKey, options: &Options) -> Result<Vec<
         let vectors = store.vectors_of(model, scope.as_ref())?;
         group_vectors(&vectors, options.threshold)
     };
+    listed(store, near, scope.as_ref())
+}
+
+/// The groups of `stacks` (kept up to date as photos come and go), and the
+/// same bytes at several paths, among the photos in `folders` (all when
+/// empty), ordered as [`groups`] orders them.
+pub fn stacked_groups(store: &Store, stacks: &Stacks, folders: &[PathBuf]) -> Result<Vec<Group>, Error> {
+    let scope = scope(store, folders)?;
+    let near = stacks
+        .stacks()
+        .iter()
+        .map(|stack| match &scope {
+            Some(scope) => stack.members.iter().copied().filter(|id| scope.contains(*id)).collect(),
+            None => stack.members.clone(),
+        })
+        .filter(|members: &Vec<PhotoId>| members.len() > 1)
+        .collect();
+    listed(store, near, scope.as_ref())
+}
+
+/// Groups of the `near` photos, with a group for each photo at several
+/// paths (in `scope` when given) that is in none, largest first.
+fn listed(
+    store: &Store,
+    near: Vec<Vec<PhotoId>>,
+    scope: Option<&RoaringBitmap>,
+) -> Result<Vec<Group>, Error> {
     let mut copies = store.ids_where(|photo| photo.paths.len() > 1)?;
-    if let Some(scope) = &scope {
+    if let Some(scope) = scope {
         copies &= scope;
     }
     let mut groups = Vec::new();
     for ids in with_copies(near, &copies) {
-        let mut photos = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(photo) = store.photo(id)? {
-                photos.push((id, photo));
-            }
-        }
-        let modified = |path: &Path| store.path_entry(path).ok().flatten().map(|entry| entry.modified);
-        groups.extend(group_of(photos, modified));
+        groups.extend(group_of(read(store, &ids)?, file_date(store)));
     }
     sort(&mut groups);
     Ok(groups)
+}
+
+/// The photos of `ids` the store holds.
+fn read(store: &Store, ids: &[PhotoId]) -> Result<Vec<(PhotoId, Photo)>, Error> {
+    let mut photos = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(photo) = store.photo(id)? {
+            photos.push((id, photo));
+        }
+    }
+    Ok(photos)
+}
+
+/// A path's file date, as the index last saw it.
+fn file_date(store: &Store) -> impl Fn(&Path) -> Option<SystemTime> + '_ {
+    |path: &Path| store.path_entry(path).ok().flatten().map(|entry| entry.modified)
+}
+
+/// The suggested keeper of the photos `ids` (the first when none is held).
+pub(crate) fn keeper_id(store: &Store, ids: &[PhotoId]) -> Result<PhotoId, Error> {
+    let group = group_of(read(store, ids)?, file_date(store));
+    Ok(group.map_or(ids[0], |group| group.photos[0].id))
 }
 
 /// The photos with a path inside one of `folders`; `None` for all.

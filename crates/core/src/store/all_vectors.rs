@@ -30,3 +30,12 @@ impl Store {
         Ok(all)
     }
 }
+
+impl Store {
+    /// The photos with a searchable vector under `model` (empty when it has
+    /// no index yet).
+    pub fn vector_ids(&self, model: &ModelKey) -> Result<RoaringBitmap> {
+        let rtxn = self.read_txn()?;
+        Ok(self.model_reader(&rtxn, model)?.map(|reader| reader.item_ids().clone()).unwrap_or_default())
+    }
+}
