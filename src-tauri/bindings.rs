@@ -18,13 +18,16 @@ use crate::commands::{
     TimelineRequest,
 };
 use crate::details::PhotoDetails;
+use crate::duplicates::DuplicatesPage;
 use crate::error::{CommandError, ErrorKind};
 use crate::service::{IndexState, IndexStatus, Switching};
 use crate::settings::Settings;
+use photofind_core::duplicates::{Group, Member};
 use photofind_core::live::models::ModelEntry;
 use photofind_core::query::{Chip, ChipFilter, Parsed};
 use photofind_core::search::{Hit, Results};
 use photofind_core::timeline::{MonthCount, PhotoCard, TimelinePage};
+use photofind_core::trash::Trashed;
 
 /// Where the page reads them, from the repository root.
 const FILE: &str = "ui/src/bindings/payloads.ts";
@@ -82,6 +85,10 @@ fn generated() -> String {
         decl::<PhotoDetails>,
         decl::<Settings>,
         decl::<ModelEntry>,
+        decl::<DuplicatesPage>,
+        decl::<Group>,
+        decl::<Member>,
+        decl::<Trashed>,
     ];
     for decl in decls {
         out.push('\n');

@@ -10,6 +10,7 @@ use photofind_core::Ask;
 use photofind_core::paths::JsonPath;
 use photofind_core::query::Parsed;
 use photofind_core::search::{Day, Filter, Results, Term};
+use photofind_core::store::ModelKey;
 use photofind_core::timeline::TimelinePage;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{InvokeBody, Request};
@@ -136,7 +137,12 @@ pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResul
             return Ok(Answer { parsed, results: None });
         }
         let clip = backend.clip()?;
-        Ok(Answer { parsed, results: Some(backend.library().search(clip.as_ref(), &query)?) })
+        let library = backend.library();
+        let mut results = library.search(clip.as_ref(), &query)?;
+        if let Some(stacks) = library.stacks(&ModelKey::of(clip.as_ref())) {
+            results.hits = stacks.stack_hits(library.store(), results.hits)?;
+        }
+        Ok(Answer { parsed, results: Some(results) })
     })
     .await
 }
@@ -177,7 +183,13 @@ pub async fn timeline(backend: Shared<'_>, request: TimelineRequest) -> CommandR
     blocking(move || {
         let filter = request.filter.to_filter()?;
         let library = backend.library();
-        Ok(library.timeline(&request.words, filter, request.offset, request.limit)?.0)
+        let (words, offset, limit) = (&request.words, request.offset, request.limit);
+        // Near-duplicate groups as one tile, once the background grouping has them.
+        let stacks = backend.clip().ok().and_then(|clip| library.stacks(&ModelKey::of(clip.as_ref())));
+        Ok(match stacks {
+            Some(stacks) => library.stacked_timeline(words, filter, &stacks, offset, limit)?.0,
+            None => library.timeline(words, filter, offset, limit)?.0,
+        })
     })
     .await
 }
@@ -428,6 +440,7 @@ mod tests {
             [
                 "allow-app-info",
                 "allow-library",
+                "allow-duplicates",
                 "allow-model",
                 "core:event:allow-listen",
                 "core:event:allow-unlisten"

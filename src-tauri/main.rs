@@ -13,10 +13,12 @@ mod backend;
 mod bindings;
 mod commands;
 mod details;
+mod duplicates;
 mod error;
 mod restart;
 mod service;
 mod settings;
+mod stacker;
 mod thumbs;
 
 use std::sync::Arc;
@@ -56,6 +58,8 @@ fn main() {
         .setup(|app| {
             let backend = Arc::clone(app.state::<Arc<Backend>>().inner());
             backend.start_service(app.handle());
+            let (stacking, handle) = (Arc::clone(&backend), app.handle().clone());
+            std::thread::spawn(move || stacker::run(&stacking, &handle));
             std::thread::spawn(move || backend.prune_thumbnails());
             Ok(())
         })
@@ -68,6 +72,8 @@ fn main() {
             commands::app_info,
             commands::search,
             commands::timeline,
+            duplicates::duplicates,
+            duplicates::trash_photos,
             commands::stage_image,
             commands::roots,
             commands::add_root_dialog,

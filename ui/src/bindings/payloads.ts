@@ -259,7 +259,12 @@ size: number,
 /**
  * The photo's id in this library.
  */
-id: number, };
+id: number,
+/**
+ * The other photos of its near-duplicate group, in a stacked list (see
+ * [`crate::duplicates::Stacks`]); empty otherwise.
+ */
+also?: Array<Photo>, };
 
 /**
  * An image in a query: a file (in a root, or dropped on the window) or staged bytes.
@@ -364,7 +369,12 @@ size: number,
 /**
  * The photo's id in this library.
  */
-id: number, };
+id: number,
+/**
+ * The other photos of its near-duplicate group, in a stacked list (see
+ * [`crate::duplicates::Stacks`]); empty otherwise.
+ */
+also?: Array<Photo>, };
 
 /**
  * A folder, as the page's `RootInfo`.
@@ -653,3 +663,79 @@ current: boolean,
  * A switch to it is under way.
  */
 next: boolean, };
+
+/**
+ * The duplicate groups, largest first.
+ */
+export type DuplicatesPage = {
+/**
+ * Groups in all.
+ */
+total: number,
+/**
+ * Paths in all the groups.
+ */
+photos: number,
+/**
+ * Bytes that keeping only each group's keeper would free.
+ */
+freed: number,
+/**
+ * At most [`MAX_GROUPS`], each keeper first.
+ */
+groups: Array<DuplicateGroup>, };
+
+/**
+ * Photos that are duplicates of each other, the one to keep first.
+ */
+export type DuplicateGroup = {
+/**
+ * One entry per path; only the first has `keep`.
+ */
+photos: Array<DuplicateMember>, };
+
+/**
+ * One path of a group.
+ */
+export type DuplicateMember = {
+/**
+ * Where the file is.
+ */
+path: PathJson,
+/**
+ * Width after EXIF orientation.
+ */
+width: number,
+/**
+ * Height after EXIF orientation.
+ */
+height: number,
+/**
+ * File size in bytes.
+ */
+size: number,
+/**
+ * EXIF capture time, `YYYY-MM-DDTHH:MM:SS`, if any.
+ */
+captured: string | null,
+/**
+ * The suggested keeper (the group's first member).
+ */
+keep: boolean,
+/**
+ * The photo (paths with the same bytes share it).
+ */
+id: number, };
+
+/**
+ * What happened to one path.
+ */
+export type Trashed = {
+/**
+ * The path asked for.
+ */
+path: PathJson,
+/**
+ * Why it is still there; `None` once it is in the trash.
+ */
+error: string | null, };
