@@ -100,4 +100,85 @@ pub enum EmbedError {
     /// The model itself failed while running.
     #[error("the model failed: {0}")]
     Inference(#[source] Box<dyn StdError + Send + Sync>),
+    /// A text model paired with an image model whose vectors it cannot be compared with.
+    #[error(
+        "text model {text_model} gives {text_dims}-dimensional vectors, image model {image_model} {image_dims}: not one space"
+    )]
+    OtherSpace {
+        /// The text model.
+        text_model: String,
+        /// Its vectors' length.
+        text_dims: usize,
+        /// The image model.
+        image_model: String,
+        /// Its vectors' length.
+        image_dims: usize,
+    },
+}
+
+/// A model that embeds texts only, trained to land in an image model's
+/// space (`sentence-transformers/clip-ViT-B-32-multilingual-v1` lands in
+/// OpenAI CLIP ViT-B/32's), so its queries search that model's index.
+pub trait TextEmbedder: Send + Sync {
+    /// A stable name for the model.
+    fn model_id(&self) -> &str;
+
+    /// Length of every vector it returns (its image model's).
+    fn dims(&self) -> usize;
+
+    /// Embeds texts; one L2-normalised vector per text, in order.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError>;
+}
+
+/// An image model whose texts another model reads: photos (and the index)
+/// are the image model's, queries in words the text model's.
+pub struct WithTexts<'a> {
+    images: &'a dyn Embedder,
+    texts: &'a dyn TextEmbedder,
+}
+
+impl<'a> WithTexts<'a> {
+    /// Pairs them; refused when their vectors differ in length.
+    pub fn new(images: &'a dyn Embedder, texts: &'a dyn TextEmbedder) -> Result<Self, EmbedError> {
+        if images.dims() != texts.dims() {
+            return Err(EmbedError::OtherSpace {
+                text_model: texts.model_id().to_owned(),
+                text_dims: texts.dims(),
+                image_model: images.model_id().to_owned(),
+                image_dims: images.dims(),
+            });
+        }
+        Ok(Self { images, texts })
+    }
+
+    /// The model reading texts.
+    pub fn text_model(&self) -> &str {
+        self.texts.model_id()
+    }
+}
+
+impl Embedder for WithTexts<'_> {
+    fn model_id(&self) -> &str {
+        self.images.model_id()
+    }
+
+    fn dims(&self) -> usize {
+        self.images.dims()
+    }
+
+    fn input_short_side(&self) -> u32 {
+        self.images.input_short_side()
+    }
+
+    fn prepare_image(&self, photo: &RgbImage) -> Result<ImageInput, EmbedError> {
+        self.images.prepare_image(photo)
+    }
+
+    fn embed_images(&self, batch: &[ImageInput]) -> Result<Vec<Embedding>, EmbedError> {
+        self.images.embed_images(batch)
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        self.texts.embed_texts(texts)
+    }
 }

@@ -30,5 +30,5 @@ pub mod trash;
 pub mod twins;
 pub mod watch;
 
-pub use embed::{EmbedError, Embedder, Embedding, ImageInput};
+pub use embed::{EmbedError, Embedder, Embedding, ImageInput, TextEmbedder, WithTexts};
 pub use library::{Ask, Error, Library, default_data_dir};

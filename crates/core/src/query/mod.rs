@@ -39,6 +39,7 @@ use crate::search::{Day, Filter};
 mod dates;
 mod folders;
 mod keys;
+pub mod language;
 mod tokens;
 mod words;
 
