@@ -12,6 +12,7 @@ import {
   type Results,
 } from "../ipc";
 import { pathName, samePath } from "./paths";
+import { toggled, unfold, type ShownHit } from "./stacks";
 import { NO_FILTER } from "./timeline.svelte";
 
 /** How long typing must pause before a search runs: short, since a search at 100k photos
@@ -47,6 +48,8 @@ export class Search {
   /** Photos were indexed or removed since `results` came: the page offers to show the new
    * answer instead of re-running a thousand-hit search on every commit. */
   outdated = $state(false);
+  /** The near-duplicate stacks opened in the results, by their tile's photo id. */
+  expanded = $state<ReadonlySet<number>>(new Set());
 
   #timer: ReturnType<typeof setTimeout> | undefined;
   #query = 0;
@@ -55,6 +58,16 @@ export class Search {
 
   get isEmpty(): boolean {
     return this.text.trim() === "" && this.images.length === 0;
+  }
+
+  /** The results as the grid shows them: stacks as one tile, opened ones followed by theirs. */
+  get hits(): ShownHit[] {
+    return unfold(this.results?.hits ?? [], this.expanded);
+  }
+
+  /** Opens the stack of the tile showing photo `id`, or closes it. */
+  toggleStack(id: number): void {
+    this.expanded = toggled(this.expanded, id);
   }
 
   /** The window shows the library's timeline, not search results. */
@@ -154,6 +167,7 @@ export class Search {
     if (ticket < this.#shown) return;
     this.#shown = ticket;
     this.shownQuery = query;
+    if (results !== this.results) this.expanded = new Set();
     this.results = results;
     this.error = error;
     this.chips = chips;
