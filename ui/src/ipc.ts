@@ -9,6 +9,7 @@ import type {
   Answer,
   AppInfo,
   CommandError,
+  DuplicatesPage,
   ErrorKind,
   FailurePage,
   IndexStatus,
@@ -22,6 +23,7 @@ import type {
   StagedImage,
   TimelinePage,
   TimelineRequest,
+  Trashed,
 } from "./bindings/payloads";
 
 // What Rust sends and takes, generated from its types (src-tauri/bindings.rs): a change there
@@ -31,6 +33,9 @@ export type {
   AppInfo,
   Chip,
   ChipFilter,
+  DuplicateGroup,
+  DuplicateMember,
+  DuplicatesPage,
   ErrorKind,
   FilterRequest,
   ModelEntry,
@@ -57,6 +62,7 @@ export type {
   SearchRequest,
   StagedImage,
   Switching,
+  Trashed,
 } from "./bindings/payloads";
 
 export function timeline(request: TimelineRequest): Promise<TimelinePage> {
@@ -85,6 +91,19 @@ export function removeModel(id: string): Promise<void> {
 /** Starts downloading a built-in model; `model-progress`, then `models-changed` events. */
 export function fetchModel(id: string): Promise<void> {
   return call("fetch_model", { id });
+}
+
+/** The duplicate groups, largest first (at most 2000; `total` counts them all), keeper first. */
+export function duplicates(): Promise<DuplicatesPage> {
+  return call("duplicates");
+}
+
+/**
+ * Moves each path to the system trash on its own: one answer per path, with why it is still
+ * there when it is. The watcher then drops them from the index (`library-changed`).
+ */
+export function trashPhotos(paths: PathJson[]): Promise<Trashed[]> {
+  return call("trash_photos", { paths });
 }
 
 /** A download from the settings ended: null when it succeeded, else why it failed. */
