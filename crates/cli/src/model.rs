@@ -1,6 +1,7 @@
 //! `photofind model`: the CLIP checkpoints photofind knows, downloads and uses.
 //!
-//! `list` shows the built-in manifests and what is installed; `fetch` downloads
+//! `list` shows the built-in manifests and what is installed, with each one's kind (`clip`
+//! indexes photos; `text` embeds queries into an image model's space); `fetch` downloads
 //! one (resumable, every file checked against its SHA-256, installed atomically)
 //! with a progress bar; `use` picks the installed model the other subcommands
 //! load when neither --model nor PHOTOFIND_MODEL is given; `path` prints its
@@ -13,6 +14,7 @@
 //! index covers the library, or at once with `--now`. The old index stays
 //! until `photofind model drop`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use photofind_core::live::{self, models::Switched, not_installed};
-use photofind_models::{FetchOptions, Manifest, Models, fetch, unverified_warning};
+use photofind_models::{FetchOptions, Manifest, ModelKind, Models, fetch, unverified_warning};
 
 use crate::{Common, Outcome};
 
@@ -91,8 +93,18 @@ pub fn run(args: Args) -> Result<Outcome> {
 
 fn list(models: &Models, json: bool) -> Result<Outcome> {
     let listed = live::models::list(models)?;
+    let kinds = kinds(models)?;
+    let kind_of = |id: &str| kinds.get(id).cloned().unwrap_or((ModelKind::Clip, None));
     if json {
-        println!("{}", serde_json::to_string_pretty(&listed)?);
+        let mut entries = Vec::with_capacity(listed.len());
+        for m in &listed {
+            let mut entry = serde_json::to_value(m)?;
+            let (kind, space) = kind_of(&m.id);
+            entry["kind"] = kind.as_str().into();
+            entry["space"] = space.into();
+            entries.push(entry);
+        }
+        println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(Outcome::Done);
     }
     for m in &listed {
@@ -105,9 +117,24 @@ fn list(models: &Models, json: bool) -> Result<Outcome> {
         };
         let state = if m.installed.is_some() { "installed" } else { "not installed" };
         let size = if m.size_known { format!("{:>5} MB", m.size / 1_000_000) } else { "   ?? MB".to_owned() };
-        println!("{mark} {:<24} {size}  {:<13}  {}", m.id, state, m.description);
+        let kind = match kind_of(&m.id) {
+            (ModelKind::Text, Some(space)) => format!("text for {space}: "),
+            _ => String::new(),
+        };
+        println!("{mark} {:<24} {size}  {:<13}  {kind}{}", m.id, state, m.description);
     }
     Ok(Outcome::Done)
+}
+
+/// The kind (and, for a text model, the image model it embeds for) of every model known:
+/// installed ones from the manifest they were installed with, others from the built-in one.
+fn kinds(models: &Models) -> Result<HashMap<String, (ModelKind, Option<String>)>> {
+    let mut kinds: HashMap<_, _> =
+        models.installed()?.into_iter().map(|m| (m.id, (m.kind, m.space))).collect();
+    for manifest in Manifest::builtin() {
+        kinds.entry(manifest.id).or_insert((manifest.kind, manifest.space));
+    }
+    Ok(kinds)
 }
 
 fn fetch_model(models: &Models, which: Option<String>, make_current: bool) -> Result<Outcome> {

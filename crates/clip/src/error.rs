@@ -1,4 +1,4 @@
-//! Errors from loading a CLIP checkpoint directory.
+//! Errors from loading a CLIP checkpoint directory or a sentence-transformers text model.
 
 use std::path::PathBuf;
 
@@ -49,6 +49,54 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+    /// A sentence-transformers pooling module pools otherwise than by the mean.
+    #[error("{}: pooling mode {mode}: only mean pooling is supported", path.display())]
+    UnsupportedPooling {
+        /// The pooling module's `config.json`.
+        path: PathBuf,
+        /// The mode(s) the file asks for, e.g. `cls` or `mean+max`.
+        mode: String,
+    },
+    /// A Dense module's activation is neither Identity nor Tanh.
+    #[error("{}: activation_function = {activation}: only Identity and Tanh are supported", path.display())]
+    UnsupportedActivation {
+        /// The Dense module's `config.json`.
+        path: PathBuf,
+        /// The activation as written.
+        activation: String,
+    },
+    /// `modules.json` lists a module photofind cannot run, or lists them in an order it cannot.
+    #[error("{}: module {index} ({module}): {reason}", path.display())]
+    UnsupportedModule {
+        /// `modules.json`.
+        path: PathBuf,
+        /// The module's position in the list.
+        index: usize,
+        /// Its `type`, as written.
+        module: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// `modules.json` lacks a module the model needs.
+    #[error("{}: no {module} module", path.display())]
+    MissingModule {
+        /// `modules.json`.
+        path: PathBuf,
+        /// The kind of module missing (`Transformer`, `Pooling`).
+        module: &'static str,
+    },
+    /// A file's dimension disagrees with the model it belongs to.
+    #[error("{}: {field} = {found}, the model has {expected}", path.display())]
+    DimensionMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The field holding the dimension.
+        field: &'static str,
+        /// What the rest of the model implies.
+        expected: usize,
+        /// What the file says.
+        found: usize,
     },
 }
 

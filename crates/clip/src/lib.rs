@@ -3,6 +3,11 @@
 //! directory (`config.json`, `model.safetensors`, `tokenizer.json`,
 //! `preprocessor_config.json`) — ViT-B/32, B/16, L/14 or a tiny test model.
 //!
+//! [`TextModel`] is the other kind: a text-only sentence-transformers model (DistilBERT, mean
+//! pooling, Dense) whose vectors land in an image model's space, such as
+//! `clip-ViT-B-32-multilingual-v1` for queries in 50+ languages against photos embedded with
+//! CLIP ViT-B/32.
+//!
 //! ```no_run
 //! use photofind_core::{Embedder, photo};
 //!
@@ -11,6 +16,11 @@
 //! let image = clip.embed_images(&[clip.prepare_image(&photo)?])?;
 //! let text = clip.embed_texts(&["a sunny beach"])?;
 //! println!("similarity {}", image[0].cosine(&text[0]));
+//!
+//! let multilingual =
+//!     photofind_clip::TextModel::load("models/clip-vit-b-32-multilingual-v1".as_ref())?;
+//! let query = multilingual.embed_texts(&["ein sonniger Strand"])?;
+//! println!("similarity {}", image[0].cosine(&query[0]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -21,6 +31,7 @@ mod fused;
 mod model;
 mod preprocess;
 mod resample;
+mod text_only;
 mod tokenize;
 mod weights;
 
@@ -35,6 +46,7 @@ pub use config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 pub use error::{Error, Result};
 pub use preprocess::{Preprocess, ResizeTo};
 pub use resample::Filter;
+pub use text_only::TextModel;
 pub use tokenize::{ClipTokenizer, TokenBatch};
 
 use model::{COMPUTE_DTYPE, ClipModel};

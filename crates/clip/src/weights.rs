@@ -77,6 +77,11 @@ impl Weights {
         Ok(Self { file, path: path.to_owned(), entries })
     }
 
+    /// Whether the file holds a tensor called `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
     fn read(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
         let entry = self.entries.get(name).ok_or_else(|| candle_core::Error::CannotFindTensor {
             path: format!("{name} in {}", self.path.display()),

@@ -63,6 +63,16 @@ pub enum StoreError {
         /// The models directory that was searched.
         root: PathBuf,
     },
+    /// The model asked to index photos embeds text only.
+    #[error(
+        "{id} embeds text only, into the space of {space}: it cannot index photos; use {space} and search with {id}"
+    )]
+    TextOnly {
+        /// The model id.
+        id: String,
+        /// The image model whose vector space it embeds into.
+        space: String,
+    },
     /// The model to remove is the one in use.
     #[error("{id} is the model in use: switch to another before removing it")]
     InUse {

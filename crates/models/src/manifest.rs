@@ -15,11 +15,47 @@ use crate::error::ManifestError;
 pub const DEFAULT_MODEL_ID: &str = "clip-vit-base-patch32";
 
 /// The manifests compiled into the binary, with the path they came from (for error messages).
-const BUILTIN_SOURCES: [(&str, &str); 3] = [
+const BUILTIN_SOURCES: [(&str, &str); 4] = [
     ("models/clip-vit-base-patch32.toml", include_str!("../../../models/clip-vit-base-patch32.toml")),
     ("models/clip-vit-base-patch16.toml", include_str!("../../../models/clip-vit-base-patch16.toml")),
     ("models/clip-vit-large-patch14.toml", include_str!("../../../models/clip-vit-large-patch14.toml")),
+    (
+        "models/clip-vit-b-32-multilingual-v1.toml",
+        include_str!("../../../models/clip-vit-b-32-multilingual-v1.toml"),
+    ),
 ];
+
+/// What a model embeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Photos and text: a CLIP checkpoint, which can index a library.
+    #[default]
+    Clip,
+    /// Text only, into the vector space of an image model (its manifest's `space`): queries
+    /// for a library indexed with that model, which is not embedded again.
+    Text,
+}
+
+impl ModelKind {
+    /// `clip` or `text`, as manifests spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clip => "clip",
+            Self::Text => "text",
+        }
+    }
+
+    fn is_clip(&self) -> bool {
+        *self == Self::Clip
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A checkpoint: its identity, its source on the Hub and the files it is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +75,13 @@ pub struct Manifest {
     pub license: String,
     /// Length of the embedding vectors the model produces.
     pub dims: u32,
+    /// What the model embeds; `clip` when the manifest does not say.
+    #[serde(default, skip_serializing_if = "ModelKind::is_clip")]
+    pub kind: ModelKind,
+    /// For a `text` model, the id of the image model whose vector space its vectors land in
+    /// (required there, refused for `clip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<String>,
     /// Provenance and caveats, one per line (required when something is unpinned).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -148,18 +191,48 @@ impl Manifest {
         self.check_revision("revision", &self.revision)?;
         check(!self.license.trim().is_empty(), "license", "must not be empty")?;
         check(self.dims > 0, "dims", "must be positive")?;
+        self.validate_space()?;
         check(!self.files.is_empty(), "files", "must list at least one file")?;
         let mut names = HashSet::new();
         for (index, file) in self.files.iter().enumerate() {
             self.validate_file(index, file)?;
             check(names.insert(file.name.as_str()), &format!("files[{index}].name"), "is listed twice")?;
         }
+        for (index, file) in self.files.iter().enumerate() {
+            let dir = file.name.split_once('/').map(|(dir, _)| dir);
+            let clash = dir.is_some_and(|dir| names.contains(dir));
+            check(
+                !clash,
+                &format!("files[{index}].name"),
+                "is inside a directory that is also listed as a file",
+            )?;
+        }
         Ok(())
+    }
+
+    /// `space` names an image model, for a text model only.
+    fn validate_space(&self) -> Result<(), (String, String)> {
+        match (self.kind, self.space.as_deref()) {
+            (ModelKind::Clip, None) => Ok(()),
+            (ModelKind::Clip, Some(_)) => Err(("space".into(), "is only for kind = \"text\"".into())),
+            (ModelKind::Text, None) => Err((
+                "space".into(),
+                "is required for kind = \"text\": the id of the image model whose vectors it matches".into(),
+            )),
+            (ModelKind::Text, Some(space)) => {
+                check(is_valid_id(space), "space", "must be a model id")?;
+                check(space != self.id, "space", "must be another model than this one")
+            }
+        }
     }
 
     fn validate_file(&self, index: usize, file: &ModelFile) -> Result<(), (String, String)> {
         let field = |name: &str| format!("files[{index}].{name}");
-        check(is_valid_file_name(&file.name), &field("name"), "must be a plain file name")?;
+        check(
+            is_valid_file_name(&file.name),
+            &field("name"),
+            "must be a file name, or one directory and a file name (`2_Dense/model.safetensors`); no `.`-names, `..`, `\\`, empty parts or absolute paths",
+        )?;
         if let Some(sha256) = &file.sha256 {
             check(is_sha256(sha256), &field("sha256"), "must be 64 lowercase hex digits")?;
         }
@@ -208,12 +281,15 @@ fn is_valid_repo(repo: &str) -> bool {
     valid(parts.next()) && valid(parts.next()) && parts.next().is_none()
 }
 
-/// A file lands in the model directory under this name: no separators, no dot names, and none
-/// of the names the store itself uses.
-fn is_valid_file_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
+/// A file lands in the model directory under this name: a file name or one directory level
+/// (`2_Dense/model.safetensors`, as sentence-transformers lays models out), each part a plain
+/// name (no dot names, so no `..`; no backslashes; not empty, so not absolute), and none of the
+/// names the store itself uses.
+pub(crate) fn is_valid_file_name(name: &str) -> bool {
+    let plain = |part: &str| !part.is_empty() && !part.starts_with('.') && !part.contains(['\\', '\0']);
+    let parts: Vec<&str> = name.split('/').collect();
+    parts.len() <= 2
+        && parts.iter().all(|part| plain(part))
         && name != crate::store::MANIFEST_FILE
         && !name.ends_with(".part")
 }
@@ -252,9 +328,35 @@ mod tests {
     }
 
     #[test]
-    fn file_names_are_plain_names() {
-        assert!(is_valid_file_name("model.safetensors"));
-        for bad in ["", "a/b", "..", ".env", "manifest.toml", "x.part", "a\\b"] {
+    fn file_names_are_plain_names_or_one_directory_deep() {
+        for good in
+            ["model.safetensors", "2_Dense/model.safetensors", "1_Pooling/config.json", "a/manifest.toml"]
+        {
+            assert!(is_valid_file_name(good), "{good:?} refused");
+        }
+        for bad in ["", "..", ".env", "manifest.toml", "x.part", "a\\b", "a/x.part"] {
+            assert!(!is_valid_file_name(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn file_names_cannot_climb_out_hide_or_nest_deeper() {
+        for bad in [
+            "../model.safetensors",
+            "a/..",
+            "a/../b",
+            "./a",
+            "a/.",
+            "/etc/passwd",
+            "/a",
+            "a/",
+            "a//b",
+            "a/b/c",
+            "2_Dense\\model.safetensors",
+            "a/.hidden",
+            ".git/config",
+            "a/b\0",
+        ] {
             assert!(!is_valid_file_name(bad), "{bad:?} accepted");
         }
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::manifest::{Manifest, ModelFile};
+use crate::manifest::{Manifest, ModelFile, ModelKind};
 
 /// The files any CLIP checkpoint directory needs, whatever its manifest lists.
 const CHECKPOINT_FILES: &str = "config.json, model.safetensors, tokenizer.json, preprocessor_config.json";
@@ -34,10 +34,16 @@ pub fn missing_model_message(manifest: &Manifest, models_dir: &Path) -> String {
         manifest.revision,
         download_dir.display(),
     );
-    let _ = write!(
-        message,
-        "  Or use any local checkpoint directory ({CHECKPOINT_FILES}) with --model DIR or PHOTOFIND_MODEL=DIR."
-    );
+    let _ = match (manifest.kind, &manifest.space) {
+        (ModelKind::Text, Some(space)) => write!(
+            message,
+            "  It embeds text only, for a library indexed with {space} (photos are not embedded again)."
+        ),
+        _ => write!(
+            message,
+            "  Or use any local checkpoint directory ({CHECKPOINT_FILES}) with --model DIR or PHOTOFIND_MODEL=DIR."
+        ),
+    };
     message
 }
 

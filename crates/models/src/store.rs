@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::StoreError;
-use crate::manifest::{DEFAULT_MODEL_ID, Manifest, is_valid_id};
+use crate::manifest::{DEFAULT_MODEL_ID, Manifest, ModelKind, is_valid_id};
 
 /// Name of the manifest file that marks a model directory complete.
 pub const MANIFEST_FILE: &str = "manifest.toml";
@@ -36,6 +36,10 @@ pub struct InstalledModel {
     pub id: String,
     /// The model directory: a checkpoint `--model` accepts.
     pub path: PathBuf,
+    /// What it embeds, from its manifest (`clip` if the manifest cannot be read).
+    pub kind: ModelKind,
+    /// For a text model, the image model whose vector space it embeds into.
+    pub space: Option<String>,
 }
 
 impl InstalledModel {
@@ -68,10 +72,18 @@ impl Models {
             let entry = entry.map_err(StoreError::io(&self.root))?;
             let Some(id) = entry.file_name().to_str().map(str::to_owned) else { continue };
             if let Some(path) = self.path(&id) {
-                models.push(InstalledModel { id, path });
+                models.push(installed_model(id, path));
             }
         }
         models.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(models)
+    }
+
+    /// The installed text models whose vectors land in the space of image model `space`,
+    /// sorted by id: the query models a library indexed with `space` can use.
+    pub fn text_models_for(&self, space: &str) -> Result<Vec<InstalledModel>, StoreError> {
+        let mut models = self.installed()?;
+        models.retain(|model| model.kind == ModelKind::Text && model.space.as_deref() == Some(space));
         Ok(models)
     }
 
@@ -95,11 +107,10 @@ impl Models {
         }
     }
 
-    /// Makes installed model `id` the one in use; refuses a model that is not installed.
+    /// Makes installed model `id` the one in use; refuses a model that is not installed, and a
+    /// text model ([`StoreError::TextOnly`]): the model in use indexes the photos.
     pub fn set_current(&self, id: &str) -> Result<(), StoreError> {
-        if self.path(id).is_none() {
-            return Err(StoreError::NotInstalled { id: id.to_owned(), root: self.root.clone() });
-        }
+        self.check_image_model(id)?;
         write_atomically(&self.root.join(CURRENT_FILE), format!("{id}\n").as_bytes())
             .map_err(StoreError::io(self.root.join(CURRENT_FILE)))
     }
@@ -127,11 +138,10 @@ impl Models {
         }
     }
 
-    /// Starts a switch to installed model `id` (replacing any other under way).
+    /// Starts a switch to installed model `id` (replacing any other under way); refuses a text
+    /// model as [`Models::set_current`] does.
     pub fn set_next(&self, id: &str) -> Result<(), StoreError> {
-        if self.path(id).is_none() {
-            return Err(StoreError::NotInstalled { id: id.to_owned(), root: self.root.clone() });
-        }
+        self.check_image_model(id)?;
         write_atomically(&self.root.join(NEXT_FILE), format!("{id}\n").as_bytes())
             .map_err(StoreError::io(self.root.join(NEXT_FILE)))
     }
@@ -175,6 +185,19 @@ impl Models {
         Ok(true)
     }
 
+    /// `id` is installed and can index photos.
+    fn check_image_model(&self, id: &str) -> Result<(), StoreError> {
+        let Some(path) = self.path(id) else {
+            return Err(StoreError::NotInstalled { id: id.to_owned(), root: self.root.clone() });
+        };
+        match installed_model(id.to_owned(), path) {
+            InstalledModel { kind: ModelKind::Text, space, .. } => {
+                Err(StoreError::TextOnly { id: id.to_owned(), space: space.unwrap_or_default() })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Where model `id` lives once installed; `None` for an id that is not a safe directory name.
     pub(crate) fn model_dir(&self, id: &str) -> Option<PathBuf> {
         is_valid_id(id).then(|| self.root.join(id))
@@ -191,6 +214,13 @@ impl Models {
     pub(crate) fn retired_dir(&self, id: &str) -> PathBuf {
         self.root.join(PARTIAL_DIR).join(format!("{id}.replaced-{}", std::process::id()))
     }
+}
+
+/// An installed model, with the kind its manifest gives.
+fn installed_model(id: String, path: PathBuf) -> InstalledModel {
+    let manifest = Manifest::load(&path.join(MANIFEST_FILE)).ok();
+    let (kind, space) = manifest.map_or((ModelKind::Clip, None), |m| (m.kind, m.space));
+    InstalledModel { id, path, kind, space }
 }
 
 /// Where a download of model `id` is assembled in the models directory `root`.

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use photofind_models::{
-    FetchError, FetchOptions, MANIFEST_FILE, Manifest, ModelFile, Models, Progress, UNSIZED_FILE_CAP, fetch,
+    FetchError, FetchOptions, MANIFEST_FILE, Manifest, ModelFile, ModelKind, Models, Progress,
+    UNSIZED_FILE_CAP, fetch,
 };
 use server::{Faults, REPO, Server};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,8 @@ fn manifest() -> Manifest {
         revision: REVISION.to_owned(),
         license: "test fixture".to_owned(),
         dims: 32,
+        kind: ModelKind::Clip,
+        space: None,
         notes: Vec::new(),
         files,
     }
@@ -449,5 +452,112 @@ fn a_complete_file_of_the_wrong_size_fails_at_once() {
         assert_eq!(statuses, [status], "a wrong-size file was retried");
         assert!(fs::read(part_path(&models, MODEL)).unwrap() == earlier, "the earlier bytes were lost");
         assert!(models.installed().unwrap().is_empty());
+    }
+}
+
+/// A model laid out as sentence-transformers lays them out (`1_Pooling/config.json`,
+/// `2_Dense/model.safetensors`) downloads into the same directories.
+mod subdirectories {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const ID: &str = "tiny-multilingual";
+    const FILES: [&str; 8] = [
+        "config.json",
+        "modules.json",
+        "sentence_bert_config.json",
+        "tokenizer.json",
+        "1_Pooling/config.json",
+        "2_Dense/config.json",
+        "2_Dense/model.safetensors",
+        "model.safetensors",
+    ];
+
+    fn fixture_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models").join(ID)
+    }
+
+    /// The fixture's files by their names in the manifest, `2_Dense/model.safetensors` included.
+    fn served_files() -> HashMap<String, Vec<u8>> {
+        FILES
+            .iter()
+            .map(|name| ((*name).to_owned(), fs::read(fixture_dir().join(name)).expect("fixture")))
+            .collect()
+    }
+
+    fn manifest() -> Manifest {
+        let files = served_files();
+        let files = FILES
+            .iter()
+            .map(|name| {
+                let bytes = &files[*name];
+                ModelFile {
+                    name: (*name).to_owned(),
+                    size: Some(bytes.len() as u64),
+                    sha256: Some(Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()),
+                    revision: None,
+                    unverified: None,
+                }
+            })
+            .collect();
+        Manifest {
+            id: ID.to_owned(),
+            name: "Tiny multilingual".to_owned(),
+            description: "a random text-only model for tests".to_owned(),
+            repo: REPO.to_owned(),
+            revision: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            license: "test fixture".to_owned(),
+            dims: 32,
+            kind: ModelKind::Text,
+            space: Some("tiny-p32".to_owned()),
+            notes: Vec::new(),
+            files,
+        }
+    }
+
+    #[test]
+    fn files_in_subdirectories_are_fetched_into_them() {
+        let server = Server::start(served_files(), Faults::default());
+        let data = tempfile::tempdir().unwrap();
+        let models = Models::new(data.path());
+
+        let path =
+            fetch(&manifest(), &models, &options(&server), &AtomicBool::new(false), &mut |_| {}).unwrap();
+
+        for name in FILES {
+            assert!(fs::read(path.join(name)).unwrap() == served_files()[name], "{name} differs");
+        }
+        let requested: Vec<_> = server.requests().iter().map(|request| request.path.clone()).collect();
+        assert!(requested.iter().any(|p| p.ends_with("/2_Dense/model.safetensors")), "{requested:?}");
+        assert_eq!(Manifest::load(&path.join(MANIFEST_FILE)).unwrap(), manifest());
+        let installed = models.installed().unwrap();
+        assert_eq!((installed[0].kind, installed[0].space.as_deref()), (ModelKind::Text, Some("tiny-p32")));
+    }
+
+    #[test]
+    fn strays_are_removed_inside_subdirectories_too_but_listed_files_stay() {
+        let server = Server::start(served_files(), Faults::default());
+        let data = tempfile::tempdir().unwrap();
+        let models = Models::new(data.path());
+        let partial = models.download_dir(ID).unwrap();
+        fs::create_dir_all(partial.join("2_Dense")).unwrap();
+        fs::create_dir_all(partial.join("3_Old")).unwrap();
+        fs::write(partial.join("2_Dense/pytorch_model.bin"), b"an older manifest's file").unwrap();
+        fs::write(partial.join("3_Old/config.json"), b"{}").unwrap();
+        // Put there by hand: checked and used, not downloaded.
+        fs::write(partial.join("1_Pooling.json"), b"stray").unwrap();
+        fs::create_dir_all(partial.join("1_Pooling")).unwrap();
+        fs::copy(fixture_dir().join("1_Pooling/config.json"), partial.join("1_Pooling/config.json")).unwrap();
+
+        let path =
+            fetch(&manifest(), &models, &options(&server), &AtomicBool::new(false), &mut |_| {}).unwrap();
+
+        assert!(!path.join("2_Dense/pytorch_model.bin").exists());
+        assert!(!path.join("3_Old").exists());
+        assert!(!path.join("1_Pooling.json").exists());
+        assert!(path.join("2_Dense/model.safetensors").is_file());
+        let pooling_requests = server.requests().iter().filter(|r| r.path.contains("1_Pooling")).count();
+        assert_eq!(pooling_requests, 0, "the file put there by hand was downloaded again");
     }
 }

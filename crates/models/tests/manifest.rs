@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use photofind_models::{
-    DEFAULT_MODEL_ID, Manifest, ManifestError, missing_model_message, unverified_warning,
+    DEFAULT_MODEL_ID, Manifest, ManifestError, ModelKind, missing_model_message, unverified_warning,
 };
 
 const VALID: &str = r#"
@@ -37,20 +37,127 @@ fn invalid_field(text: &str) -> String {
 fn builtin_manifests_parse_and_every_file_is_checked_or_explained() {
     let builtin = Manifest::builtin();
     let ids: Vec<_> = builtin.iter().map(|manifest| manifest.id.as_str()).collect();
-    assert_eq!(ids, [DEFAULT_MODEL_ID, "clip-vit-base-patch16", "clip-vit-large-patch14"]);
+    assert_eq!(
+        ids,
+        [
+            DEFAULT_MODEL_ID,
+            "clip-vit-base-patch16",
+            "clip-vit-large-patch14",
+            "clip-vit-b-32-multilingual-v1"
+        ]
+    );
     for manifest in &builtin {
         let dims = if manifest.id.contains("large") { 768 } else { 512 };
         assert_eq!(manifest.dims, dims, "{}", manifest.id);
         let names: Vec<_> = manifest.files.iter().map(|file| file.name.as_str()).collect();
-        for needed in ["config.json", "model.safetensors", "tokenizer.json", "preprocessor_config.json"] {
-            assert!(names.contains(&needed), "{} lacks {needed}", manifest.id);
+        let needed: &[&str] = match manifest.kind {
+            ModelKind::Clip => {
+                &["config.json", "model.safetensors", "tokenizer.json", "preprocessor_config.json"]
+            }
+            ModelKind::Text => &TEXT_MODEL_FILES,
+        };
+        for needed in needed {
+            assert!(names.contains(needed), "{} lacks {needed}", manifest.id);
         }
         for file in &manifest.files {
             let hashed = file.sha256.as_ref().is_some_and(|sha| sha.len() == 64);
+            let sized = file.size.is_some();
             let explained = file.unverified.as_ref().is_some_and(|why| !why.trim().is_empty());
-            assert!(hashed || explained, "{}: {} has neither sha256 nor a reason", manifest.id, file.name);
+            assert!(
+                hashed && sized || explained,
+                "{}: {} is not checked and says not why",
+                manifest.id,
+                file.name
+            );
         }
     }
+}
+
+/// What `photofind_clip::TextModel` reads from a sentence-transformers directory.
+const TEXT_MODEL_FILES: [&str; 8] = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+    "2_Dense/config.json",
+    "2_Dense/model.safetensors",
+];
+
+#[test]
+fn the_multilingual_model_is_text_only_in_the_default_models_space() {
+    let manifest = Manifest::find_builtin("clip-vit-b-32-multilingual-v1").unwrap();
+    assert_eq!(manifest.kind, ModelKind::Text);
+    assert_eq!(manifest.space.as_deref(), Some(DEFAULT_MODEL_ID));
+    assert_eq!(manifest.dims, Manifest::find_builtin(DEFAULT_MODEL_ID).unwrap().dims);
+    assert_eq!(manifest.repo, "sentence-transformers/clip-ViT-B-32-multilingual-v1");
+    assert!(manifest.is_pinned());
+    let model = manifest.files.iter().find(|f| f.name == "model.safetensors").unwrap();
+    assert!(model.sha256.is_some(), "the weights are checked by their published hash");
+    let warning = unverified_warning(&manifest).unwrap();
+    assert!(
+        warning.contains("2_Dense/model.safetensors") && warning.contains("not checked at all"),
+        "{warning}"
+    );
+    let message = missing_model_message(&manifest, Path::new("/m"));
+    assert!(message.contains("text only") && message.contains(DEFAULT_MODEL_ID), "{message}");
+}
+
+#[test]
+fn kind_defaults_to_clip_and_round_trips() {
+    let clip = Manifest::parse(VALID).unwrap();
+    assert_eq!((clip.kind, clip.space.as_deref()), (ModelKind::Clip, None));
+    assert!(!clip.to_toml().unwrap().contains("kind"), "a clip manifest is written as before");
+    let text = Manifest::parse(&VALID.replace("dims = 32", TEXT_KIND)).unwrap();
+    assert_eq!((text.kind, text.space.as_deref()), (ModelKind::Text, Some("tiny-clip")));
+    assert_eq!(Manifest::parse(&text.to_toml().unwrap()).unwrap(), text);
+    assert_eq!(text.kind.to_string(), "text");
+}
+
+const TEXT_KIND: &str = "dims = 32\nkind = \"text\"\nspace = \"tiny-clip\"";
+
+#[test]
+fn space_is_required_for_text_models_and_refused_for_clip() {
+    for (text, field) in [
+        (VALID.replace("dims = 32", "dims = 32\nkind = \"text\""), "space"),
+        (VALID.replace("dims = 32", "dims = 32\nspace = \"tiny-clip\""), "space"),
+        (VALID.replace("dims = 32", "dims = 32\nkind = \"clip\"\nspace = \"tiny-clip\""), "space"),
+        (VALID.replace("dims = 32", "dims = 32\nkind = \"text\"\nspace = \"../clip\""), "space"),
+        (VALID.replace("dims = 32", "dims = 32\nkind = \"text\"\nspace = \"tiny\""), "space"),
+    ] {
+        assert_eq!(invalid_field(&text), field, "{text}");
+    }
+    let unknown = VALID.replace("dims = 32", "dims = 32\nkind = \"audio\"");
+    let message = Manifest::parse(&unknown).unwrap_err().to_string();
+    assert!(message.contains("kind") || message.contains("audio"), "{message}");
+}
+
+#[test]
+fn file_names_may_have_one_safe_directory() {
+    let nested = VALID.replace("name = \"config.json\"", "name = \"2_Dense/config.json\"");
+    assert_eq!(Manifest::parse(&nested).unwrap().files[0].name, "2_Dense/config.json");
+    for bad in [
+        "../config.json",
+        "2_Dense/../../config.json",
+        "/etc/passwd",
+        "2_Dense//config.json",
+        "2_Dense/",
+        "a/b/config.json",
+        "2_Dense\\\\config.json",
+        "./config.json",
+        ".git/config",
+        "2_Dense/.hidden",
+    ] {
+        let text = VALID.replace("name = \"config.json\"", &format!("name = \"{bad}\""));
+        assert_eq!(invalid_field(&text), "files[0].name", "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn a_file_cannot_be_both_a_file_and_a_directory() {
+    let clash = VALID.replace("name = \"model.safetensors\"", "name = \"config.json/model.safetensors\"");
+    assert_eq!(invalid_field(&clash), "files[1].name");
 }
 
 #[test]

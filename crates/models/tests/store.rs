@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use photofind_models::{DEFAULT_MODEL_ID, MANIFEST_FILE, Models, StoreError};
+use photofind_models::{DEFAULT_MODEL_ID, MANIFEST_FILE, ModelKind, Models, StoreError};
 
 /// A model directory; complete when it has a manifest.
 fn model_dir(root: &Path, id: &str, complete: bool) {
@@ -137,4 +137,57 @@ fn removing_a_model_deletes_it_whole_but_never_the_one_in_use() {
     assert!(!models.remove("old").unwrap(), "removing it again is a no-op");
     let left: Vec<_> = models.installed().unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(left, ["new"]);
+}
+
+/// An installed text model for image model `space`, with a valid manifest.
+fn text_model_dir(root: &Path, id: &str, space: &str) {
+    model_dir(root, id, false);
+    let manifest = format!(
+        "id = \"{id}\"\nname = \"T\"\ndescription = \"text\"\nrepo = \"a/b\"\n\
+         revision = \"0123456789abcdef0123456789abcdef01234567\"\nlicense = \"MIT\"\ndims = 32\n\
+         kind = \"text\"\nspace = \"{space}\"\n\n[[files]]\nname = \"model.safetensors\"\nsize = 7\n\
+         unverified = \"test\"\n"
+    );
+    fs::write(root.join(id).join(MANIFEST_FILE), manifest).expect("manifest");
+}
+
+#[test]
+fn installed_models_report_their_kind_and_space() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "clip", true);
+    text_model_dir(models.root(), "words", "clip");
+    text_model_dir(models.root(), "other-words", "elsewhere");
+
+    let installed = models.installed().unwrap();
+
+    let kinds: Vec<_> = installed.iter().map(|m| (m.id.as_str(), m.kind, m.space.as_deref())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("clip", ModelKind::Clip, None),
+            ("other-words", ModelKind::Text, Some("elsewhere")),
+            ("words", ModelKind::Text, Some("clip"))
+        ]
+    );
+    let for_clip: Vec<_> = models.text_models_for("clip").unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(for_clip, ["words"]);
+}
+
+#[test]
+fn a_text_model_never_becomes_the_model_that_indexes() {
+    let data = tempfile::tempdir().unwrap();
+    let models = Models::new(data.path());
+    model_dir(models.root(), "clip", true);
+    text_model_dir(models.root(), "words", "clip");
+    models.set_current("clip").unwrap();
+
+    for err in [models.set_current("words").unwrap_err(), models.set_next("words").unwrap_err()] {
+        assert!(
+            matches!(&err, StoreError::TextOnly { id, space } if id == "words" && space == "clip"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("text only"), "{err}");
+    }
+    assert_eq!((models.current().unwrap(), models.next().unwrap()), ("clip".into(), None));
 }

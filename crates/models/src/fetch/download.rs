@@ -69,6 +69,10 @@ impl Job<'_> {
     /// A file a failed run already verified is checked again and kept.
     pub(crate) fn fetch_file(&mut self, file: &ModelFile, url: &str) -> Result<(), FetchError> {
         let target = self.dir.join(&file.name);
+        // `2_Dense/model.safetensors`: the manifest allows one directory level.
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(FetchError::io(parent))?;
+        }
         if self.already_verified(file, &target)? {
             return Ok(());
         }

@@ -177,7 +177,9 @@ fn resolve_location(base: &Uri, location: &str) -> String {
 /// `{endpoint}/{repo}/resolve/{revision}/{file}`, with the revision and file name
 /// percent-encoded (a ref such as `refs/pr/10` becomes `refs%2Fpr%2F10`).
 pub(crate) fn file_url(endpoint: &str, repo: &str, revision: &str, file: &str) -> String {
-    format!("{}/{repo}/resolve/{}/{}", endpoint.trim_end_matches('/'), encode(revision), encode(file))
+    // The revision is one path segment (`refs%2Fpr%2F10`); a file's directory is a real one.
+    let file: Vec<String> = file.split('/').map(encode).collect();
+    format!("{}/{repo}/resolve/{}/{}", endpoint.trim_end_matches('/'), encode(revision), file.join("/"))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -307,5 +309,9 @@ mod tests {
             "https://hf.example/openai/clip/resolve/refs%2Fpr%2F10/model.safetensors"
         );
         assert_eq!(encode("a b+c"), "a%20b%2Bc");
+        assert_eq!(
+            file_url("https://hf.example", "st/m", "main", "2_Dense/model weights.safetensors"),
+            "https://hf.example/st/m/resolve/main/2_Dense/model%20weights.safetensors"
+        );
     }
 }

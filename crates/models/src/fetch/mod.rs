@@ -149,13 +149,24 @@ fn install(models: &Models, manifest: &Manifest, dir: &Path) -> Result<PathBuf, 
 }
 
 /// Removes files of the assembled directory that the manifest does not list (left by a run
-/// of an older manifest), so the installed directory holds exactly the model.
+/// of an older manifest), so the installed directory holds exactly the model; directories the
+/// manifest's names go through are kept, and cleaned the same way.
 fn remove_strays(manifest: &Manifest, dir: &Path) -> Result<(), FetchError> {
+    let names: Vec<&str> = manifest.files.iter().map(|file| file.name.as_str()).collect();
+    remove_strays_in(&names, dir, "")
+}
+
+/// Removes what `dir` (at `prefix` inside the model, `""` or `2_Dense/`) holds that no name in
+/// `names` is or goes through.
+fn remove_strays_in(names: &[&str], dir: &Path, prefix: &str) -> Result<(), FetchError> {
     for entry in fs::read_dir(dir).map_err(FetchError::io(dir))? {
         let entry = entry.map_err(FetchError::io(dir))?;
-        let listed = manifest.files.iter().any(|file| entry.file_name() == file.name.as_str());
-        if !listed {
-            let path = entry.path();
+        let path = entry.path();
+        let relative = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let inner = format!("{relative}/");
+        if path.is_dir() && names.iter().any(|name| name.starts_with(&inner)) {
+            remove_strays_in(names, &path, &inner)?;
+        } else if !names.contains(&relative.as_str()) {
             let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
             removed.map_err(FetchError::io(&path))?;
         }
