@@ -89,6 +89,8 @@ pub struct Backend {
     model_message: Mutex<Option<String>>,
     staged: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     dropped: Mutex<HashSet<PathBuf>>,
+    /// Near duplicates stack into one tile (`PHOTOFIND_STACKS=off` turns it off).
+    stacking: bool,
 }
 
 /// The app's data dir: `PHOTOFIND_DATA_DIR`, else the platform default (the CLI's too).
@@ -119,6 +121,7 @@ impl Backend {
             model_message: Mutex::new(None),
             staged: Mutex::new(HashMap::new()),
             dropped: Mutex::new(HashSet::new()),
+            stacking: std::env::var_os("PHOTOFIND_STACKS").is_none_or(|v| v != "off"),
         };
         if let Some(dir) = backend.model_dir()
             && let Err(err) = backend.load_model(&dir)
@@ -131,6 +134,19 @@ impl Backend {
     /// The library.
     pub fn library(&self) -> &Library {
         &self.library
+    }
+
+    /// The near-duplicate groups searches and the timeline stack, as last brought up to date
+    /// (see [`crate::stacker`]); `None` before the first grouping, without a model, or when
+    /// stacking is off.
+    pub fn stacks(&self) -> Option<Arc<photofind_core::duplicates::Stacks>> {
+        let clip = self.loaded().filter(|_| self.stacking)?;
+        self.library.stacks(&photofind_core::store::ModelKey::of(clip.as_ref()))
+    }
+
+    /// Whether near duplicates stack into one tile.
+    pub fn stacking(&self) -> bool {
+        self.stacking
     }
 
     fn models(&self) -> Models {

@@ -10,7 +10,6 @@ use photofind_core::Ask;
 use photofind_core::paths::JsonPath;
 use photofind_core::query::Parsed;
 use photofind_core::search::{Day, Filter, Results, Term};
-use photofind_core::store::ModelKey;
 use photofind_core::timeline::TimelinePage;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{InvokeBody, Request};
@@ -139,7 +138,7 @@ pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResul
         let clip = backend.clip()?;
         let library = backend.library();
         let mut results = library.search(clip.as_ref(), &query)?;
-        if let Some(stacks) = library.stacks(&ModelKey::of(clip.as_ref())) {
+        if let Some(stacks) = backend.stacks() {
             results.hits = stacks.stack_hits(library.store(), results.hits)?;
         }
         Ok(Answer { parsed, results: Some(results) })
@@ -185,7 +184,7 @@ pub async fn timeline(backend: Shared<'_>, request: TimelineRequest) -> CommandR
         let library = backend.library();
         let (words, offset, limit) = (&request.words, request.offset, request.limit);
         // Near-duplicate groups as one tile, once the background grouping has them.
-        let stacks = backend.clip().ok().and_then(|clip| library.stacks(&ModelKey::of(clip.as_ref())));
+        let stacks = backend.stacks();
         Ok(match stacks {
             Some(stacks) => library.stacked_timeline(words, filter, &stacks, offset, limit)?.0,
             None => library.timeline(words, filter, offset, limit)?.0,

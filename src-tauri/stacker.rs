@@ -21,6 +21,9 @@ const FIRST_AFTER: Duration = Duration::from_secs(3);
 
 /// Runs forever on its own thread.
 pub fn run(backend: &Arc<Backend>, app: &AppHandle) {
+    if !backend.stacking() {
+        return;
+    }
     std::thread::sleep(FIRST_AFTER);
     let mut last_look = None;
     loop {
