@@ -5,10 +5,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use photofind_core::Ask;
+use anyhow::{Context, Result};
+use photofind_clip::TextModel;
+use photofind_core::live::text;
 use photofind_core::query::Parsed;
+use photofind_core::query::language::{TextMode, pick_text_model};
 use photofind_core::search::{Day, Filter, Results, Term};
+use photofind_core::{Ask, Embedder, WithTexts};
 
 use crate::{Common, Outcome};
 
@@ -36,6 +39,17 @@ pub struct Args {
     minus_images: Vec<PathBuf>,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Which model reads the words: `auto` sends a query in another language
+    /// (letters English does not use, or common words of another language)
+    /// through an installed multilingual text model bound to the image model
+    /// (`photofind model fetch clip-vit-b-32-multilingual-v1`), and says so on
+    /// stderr; `always` sends every query there; `off` never.
+    #[arg(long, default_value = "auto", value_name = "auto|always|off")]
+    text_model: TextMode,
+    /// A text-only model's directory to read the words with, instead of the
+    /// installed ones (as --model pins the image model).
+    #[arg(long, env = "PHOTOFIND_TEXT_MODEL", value_name = "DIR")]
+    text_model_dir: Option<PathBuf>,
     /// What to look for. Filters may be written in it: a year or month the
     /// library has photos of ("beach 2019", "snow in January 2021"), a range
     /// ("2019-2021", "before 2015", "since 2018"), a folder ("kids from
@@ -71,8 +85,12 @@ impl From<FilterArgs> for Filter {
 
 pub fn run(args: Args) -> Result<Outcome> {
     let (library, clip) = args.common.searching_library()?;
+    let words = args.query.clone().unwrap_or_default();
+    let texts = text::text_models(args.common.choice()?.models(), clip.model_id(), args.text_model_dir)?;
+    let ids: Vec<String> = texts.iter().map(|t| t.id.clone()).collect();
+    let pick = pick_text_model(args.text_model, &words, &ids);
     let ask = Ask {
-        words: args.query.unwrap_or_default(),
+        words,
         images: args.images.into_iter().map(Term::Image).collect(),
         minus: args.minus,
         minus_images: args.minus_images.into_iter().map(Term::Image).collect(),
@@ -88,7 +106,24 @@ pub fn run(args: Args) -> Result<Outcome> {
             words_of(&parsed)
         );
     }
-    let results = library.search(&clip, &query)?;
+    let text_model = match texts.iter().find(|t| pick.model.as_deref() == Some(t.id.as_str())) {
+        Some(chosen) => {
+            let model = TextModel::load(&chosen.dir)
+                .with_context(|| format!("cannot load the text model in {}", chosen.dir.display()))?;
+            eprintln!("words read by {}: {}", chosen.id, pick.reason);
+            Some(model)
+        }
+        None => {
+            if pick.reason.contains("photofind model fetch") {
+                eprintln!("note: {}", pick.reason);
+            }
+            None
+        }
+    };
+    let results = match &text_model {
+        Some(texts) => library.search(&WithTexts::new(&clip, texts)?, &query)?,
+        None => library.search(&clip, &query)?,
+    };
     if args.json {
         println!("{}", serde_json::to_string(&results.hits)?);
     } else {

@@ -142,3 +142,17 @@ fn load_dense(pipeline: &Pipeline, dim: usize, device: &Device) -> Result<(Vec<D
     }
     Ok((layers, width))
 }
+
+impl photofind_core::TextEmbedder for TextModel {
+    fn model_id(&self) -> &str {
+        self.id()
+    }
+
+    fn dims(&self) -> usize {
+        self.dims()
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        TextModel::embed_texts(self, texts)
+    }
+}

@@ -12,6 +12,7 @@
 
 mod choice;
 pub mod models;
+pub mod text;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -36,6 +36,9 @@ pub struct ModelEntry {
     pub current: bool,
     /// A switch to it is under way.
     pub next: bool,
+    /// A text-only model: the image model whose photos it finds with words in
+    /// other languages (it is never the model that indexes). `None` for a CLIP model.
+    pub reads_for: Option<String>,
 }
 
 /// The built-in models and any other installed one, with their states.
@@ -63,6 +66,7 @@ pub fn list(models: &Models) -> Result<Vec<ModelEntry>, StoreError> {
             name: m.name,
             description: m.description,
             license: m.license,
+            reads_for: m.space,
         })
         .collect())
 }
