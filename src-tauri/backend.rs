@@ -91,6 +91,8 @@ pub struct Backend {
     dropped: Mutex<HashSet<PathBuf>>,
     /// Near duplicates stack into one tile (`PHOTOFIND_STACKS=off` turns it off).
     stacking: bool,
+    /// Who reads a search's words (a multilingual text model, loaded once).
+    words: crate::words::Words,
 }
 
 /// The app's data dir: `PHOTOFIND_DATA_DIR`, else the platform default (the CLI's too).
@@ -122,6 +124,7 @@ impl Backend {
             staged: Mutex::new(HashMap::new()),
             dropped: Mutex::new(HashSet::new()),
             stacking: std::env::var_os("PHOTOFIND_STACKS").is_none_or(|v| v != "off"),
+            words: crate::words::Words::default(),
         };
         if let Some(dir) = backend.model_dir()
             && let Err(err) = backend.load_model(&dir)
@@ -142,6 +145,15 @@ impl Backend {
     pub fn stacks(&self) -> Option<Arc<photofind_core::duplicates::Stacks>> {
         let clip = self.loaded().filter(|_| self.stacking)?;
         self.library.stacks(&photofind_core::store::ModelKey::of(clip.as_ref()))
+    }
+
+    /// The text model for `words` (see [`crate::words`]), if one reads them rather than CLIP.
+    pub fn text_reader(
+        &self,
+        clip: &Clip,
+        words: &str,
+    ) -> CommandResult<Option<(Arc<photofind_clip::TextModel>, crate::words::ReadBy)>> {
+        self.words.reader(self.choice.models(), self.library.data_dir(), clip, words)
     }
 
     /// Whether near duplicates stack into one tile.

@@ -22,8 +22,10 @@ use crate::duplicates::DuplicatesPage;
 use crate::error::{CommandError, ErrorKind};
 use crate::service::{IndexState, IndexStatus, Switching};
 use crate::settings::Settings;
+use crate::words::ReadBy;
 use photofind_core::duplicates::{Group, Member};
 use photofind_core::live::models::ModelEntry;
+use photofind_core::query::language::TextMode;
 use photofind_core::query::{Chip, ChipFilter, Parsed};
 use photofind_core::search::{Hit, Results};
 use photofind_core::timeline::{MonthCount, PhotoCard, TimelinePage};
@@ -89,6 +91,8 @@ fn generated() -> String {
         decl::<Group>,
         decl::<Member>,
         decl::<Trashed>,
+        decl::<ReadBy>,
+        decl::<TextMode>,
     ];
     for decl in decls {
         out.push('\n');

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use photofind_core::Ask;
 use photofind_core::paths::JsonPath;
 use photofind_core::query::Parsed;
 use photofind_core::search::{Day, Filter, Results, Term};
 use photofind_core::timeline::TimelinePage;
+use photofind_core::{Ask, WithTexts};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, State};
@@ -19,6 +19,7 @@ use tauri_plugin_dialog::DialogExt;
 use crate::backend::{Backend, ModelInfo, RootInfo};
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::service::IndexStatus;
+use crate::words::ReadBy;
 
 /// What the page shows about the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,6 +115,8 @@ pub struct Answer {
     /// The hits; `None` when the query is only filters (nothing to describe): the window
     /// shows the timeline they keep.
     pub results: Option<Results>,
+    /// The multilingual text model that read the words, when one did (else CLIP's own tower).
+    pub read_by: Option<ReadBy>,
 }
 
 type Shared<'a> = State<'a, Arc<Backend>>;
@@ -133,15 +136,24 @@ pub async fn search(backend: Shared<'_>, request: SearchRequest) -> CommandResul
             ));
         }
         if query.positive.is_empty() {
-            return Ok(Answer { parsed, results: None });
+            return Ok(Answer { parsed, results: None, read_by: None });
         }
         let clip = backend.clip()?;
         let library = backend.library();
-        let mut results = library.search(clip.as_ref(), &query)?;
+        let words = format!("{} {}", parsed.text, parsed.minus.join(" "));
+        let reader = backend.text_reader(&clip, words.trim())?;
+        let mut results = match &reader {
+            Some((texts, _)) => {
+                let paired = WithTexts::new(clip.as_ref(), texts.as_ref())
+                    .map_err(|e| CommandError::new(ErrorKind::Model, e.to_string()))?;
+                library.search(&paired, &query)?
+            }
+            None => library.search(clip.as_ref(), &query)?,
+        };
         if let Some(stacks) = backend.stacks() {
             results.hits = stacks.stack_hits(library.store(), results.hits)?;
         }
-        Ok(Answer { parsed, results: Some(results) })
+        Ok(Answer { parsed, results: Some(results), read_by: reader.map(|(_, read)| read) })
     })
     .await
 }

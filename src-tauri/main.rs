@@ -20,6 +20,7 @@ mod service;
 mod settings;
 mod stacker;
 mod thumbs;
+mod words;
 
 use std::sync::Arc;
 
@@ -88,6 +89,7 @@ fn main() {
             commands::reveal_path,
             details::photo_details,
             settings::settings,
+            settings::set_text_mode,
             settings::use_model,
             settings::remove_model,
             settings::fetch_model,

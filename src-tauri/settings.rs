@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use photofind_core::live::models::{self, ModelEntry, Switched};
+use photofind_core::query::language::TextMode;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 
@@ -31,6 +32,8 @@ pub struct Settings {
     pub paused: bool,
     /// This app indexes the library (else `photofind watch` does, or nothing).
     pub indexing_here: bool,
+    /// When a multilingual text model reads a search's words.
+    pub text_mode: TextMode,
 }
 
 type Shared<'a> = State<'a, Arc<Backend>>;
@@ -50,7 +53,14 @@ pub fn settings(backend: Shared<'_>) -> CommandResult<Settings> {
         pinned: choice.is_pinned(),
         paused: backend.paused(),
         indexing_here: backend.indexes_here(),
+        text_mode: crate::words::mode(backend.library().data_dir()),
     })
+}
+
+/// Sets when a multilingual text model reads a search's words (kept in the data dir).
+#[tauri::command]
+pub fn set_text_mode(backend: Shared<'_>, mode: TextMode) -> CommandResult<()> {
+    crate::words::set_mode(backend.library().data_dir(), mode)
 }
 
 /// Uses installed model `id`: at once when its index covers the library (or `now`), else by

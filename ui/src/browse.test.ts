@@ -43,7 +43,7 @@ function library(request: { request: TimelineRequest }): TimelinePage {
 }
 
 function answer(fields: Partial<Answer>): Answer {
-  return { parsed: { text: "", minus: [], chips: [] }, results: null, ...fields };
+  return { parsed: { text: "", minus: [], chips: [] }, results: null, read_by: null, ...fields };
 }
 
 function timelineRequests(backend: ReturnType<typeof fakeBackend>): TimelineRequest[] {

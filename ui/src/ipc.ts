@@ -24,12 +24,15 @@ import type {
   TimelinePage,
   TimelineRequest,
   Trashed,
+  TextMode,
 } from "./bindings/payloads";
 
 // What Rust sends and takes, generated from its types (src-tauri/bindings.rs): a change there
 // regenerates ./bindings/payloads.ts, and the test command fails until it has.
 export type {
   Answer,
+  ReadBy,
+  TextMode,
   AppInfo,
   Chip,
   ChipFilter,
@@ -76,6 +79,11 @@ export function photoDetails(path: PathJson): Promise<PhotoDetails> {
 
 export function settings(): Promise<Settings> {
   return call("settings");
+}
+
+/** Sets when a multilingual text model reads a search's words. */
+export function setTextMode(mode: TextMode): Promise<void> {
+  return call("set_text_mode", { mode });
 }
 
 /** Switches to an installed model (at once, or by a background re-index); says what happened. */

@@ -95,7 +95,11 @@ parsed: Parsed,
  * The hits; `None` when the query is only filters (nothing to describe): the window
  * shows the timeline they keep.
  */
-results: Results | null, };
+results: Results | null,
+/**
+ * The multilingual text model that read the words, when one did (else CLIP's own tower).
+ */
+read_by: ReadBy | null, };
 
 /**
  * A query read for filters.
@@ -617,7 +621,11 @@ paused: boolean,
 /**
  * This app indexes the library (else `photofind watch` does, or nothing).
  */
-indexing_here: boolean, };
+indexing_here: boolean,
+/**
+ * When a multilingual text model reads a search's words.
+ */
+text_mode: TextMode, };
 
 /**
  * A model photofind knows: built in, or installed from a manifest.
@@ -662,7 +670,12 @@ current: boolean,
 /**
  * A switch to it is under way.
  */
-next: boolean, };
+next: boolean,
+/**
+ * A text-only model: the image model whose photos it finds with words in
+ * other languages (it is never the model that indexes). `None` for a CLIP model.
+ */
+reads_for: string | null, };
 
 /**
  * The duplicate groups, largest first.
@@ -739,3 +752,22 @@ path: PathJson,
  * Why it is still there; `None` once it is in the trash.
  */
 error: string | null, };
+
+/**
+ * Which model read a search's words, and why: the page says so above the results.
+ */
+export type ReadBy = {
+/**
+ * The text model's id.
+ */
+model: string,
+/**
+ * Why it, in words.
+ */
+reason: string, };
+
+/**
+ * When queries in words go through a text-only model instead of the image
+ * model's own text tower.
+ */
+export type TextMode = "auto" | "always" | "off";

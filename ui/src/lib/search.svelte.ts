@@ -9,6 +9,7 @@ import {
   type FilterRequest,
   type ImageRef,
   type PathJson,
+  type ReadBy,
   type Results,
 } from "../ipc";
 import { pathName, samePath } from "./paths";
@@ -48,6 +49,8 @@ export class Search {
   /** Photos were indexed or removed since `results` came: the page offers to show the new
    * answer instead of re-running a thousand-hit search on every commit. */
   outdated = $state(false);
+  /** The multilingual text model that read the shown results' words, and why; null: CLIP did. */
+  readBy = $state<ReadBy | null>(null);
   /** The near-duplicate stacks opened in the results, by their tile's photo id. */
   expanded = $state<ReadonlySet<number>>(new Set());
 
@@ -139,6 +142,7 @@ export class Search {
       const images = this.images.map((image) => image.ref);
       const answer = await search({ text, images, limit: SEARCH_LIMIT, filter: this.filter });
       this.#show(ticket, query, answer.results, null, answer.parsed.chips, answer.results === null ? text : "");
+      if (ticket === this.#shown) this.readBy = answer.read_by ?? null;
     } catch (error) {
       this.#show(ticket, query, this.results, asIpcError(error).message, this.chips, this.browseWords);
     } finally {
@@ -167,7 +171,10 @@ export class Search {
     if (ticket < this.#shown) return;
     this.#shown = ticket;
     this.shownQuery = query;
-    if (results !== this.results) this.expanded = new Set();
+    if (results !== this.results) {
+      this.expanded = new Set();
+      this.readBy = null;
+    }
     this.results = results;
     this.error = error;
     this.chips = chips;

@@ -203,13 +203,14 @@ export const SETTINGS: Settings = {
   pinned: false,
   paused: false,
   indexing_here: true,
+  text_mode: "auto",
 };
 
 /** A search's answer: `Results` as they are (no filters in the words), or an `Answer` given whole. */
 function asAnswer(answer: unknown): unknown {
   const wrap = (value: unknown): unknown =>
     value !== null && typeof value === "object" && "hits" in value
-      ? { parsed: { text: "", minus: [], chips: [] }, results: value }
+      ? { parsed: { text: "", minus: [], chips: [] }, results: value, read_by: null }
       : value;
   return answer instanceof Promise ? answer.then(wrap) : wrap(answer);
 }

@@ -21,9 +21,14 @@ pub struct TextModelDir {
 /// The text models for image model `image_id`: `pinned` (else
 /// `PHOTOFIND_TEXT_MODEL`) alone when given, else the installed ones bound to
 /// it, by id.
-pub fn text_models(models: &Models, image_id: &str, pinned: Option<PathBuf>) -> Result<Vec<TextModelDir>, StoreError> {
+pub fn text_models(
+    models: &Models,
+    image_id: &str,
+    pinned: Option<PathBuf>,
+) -> Result<Vec<TextModelDir>, StoreError> {
     if let Some(dir) = pinned.or_else(|| std::env::var_os("PHOTOFIND_TEXT_MODEL").map(PathBuf::from)) {
-        let id = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let id =
+            dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
         return Ok(vec![TextModelDir { id, dir }]);
     }
     let mut found: Vec<TextModelDir> = models
