@@ -6,8 +6,9 @@
 //!
 //! ## The "no good match" rule
 //! For a query vector `q`, photofind scores a sample of the library
-//! (up to [`BACKGROUND_SAMPLE`] photos among the candidates, spread evenly)
-//! and takes their median `m` and median absolute deviation `MAD`. A hit's
+//! (up to [`BACKGROUND_SAMPLE`] photos among the candidates, spread evenly:
+//! their quantised codes' scores, taken during the search's own scan, so no
+//! vector is read for them; above the scan limit, their vectors) and takes their median `m` and median absolute deviation `MAD`. A hit's
 //! robust z-score is `z = 0.6745 (score - m) / MAD` (Iglewicz–Hoaglin). With
 //! `N` candidate photos, a hit is a *good match* when `z` is above the score
 //! that the best of `N` unrelated photos would pass by chance only 1 time in
@@ -205,9 +206,20 @@ pub fn run(
     let model = ModelKey::of(embedder);
     let vector = query_vector(store, embedder, query)?;
     let candidates = candidates(store, catalog, &query.filters)?;
-    let hits = store.nearest(&model, vector.as_slice(), query.limit.max(1), candidates.as_ref())?;
-    let sample = store.sample_vectors(&model, BACKGROUND_SAMPLE, candidates.as_ref())?;
-    let background = Background::of(&vector, &sample);
+    let (hits, scanned) = store.nearest_with_sample(
+        &model,
+        vector.as_slice(),
+        query.limit.max(1),
+        BACKGROUND_SAMPLE,
+        candidates.as_ref(),
+    )?;
+    // The scan scored every candidate: its sample is the background, read in the same pass.
+    let background = match scanned {
+        Some(scores) => Background::of_scores(scores),
+        None => {
+            Background::of(&vector, &store.sample_vectors(&model, BACKGROUND_SAMPLE, candidates.as_ref())?)
+        }
+    };
     let total = match &candidates {
         Some(c) => c.len(),
         None => store.vector_count(&model)?,
@@ -402,11 +414,14 @@ struct Background {
 
 impl Background {
     fn of(query: &Embedding, sample: &[Vec<f32>]) -> Option<Self> {
-        if sample.len() < MIN_BACKGROUND {
+        Self::of_scores(sample.iter().map(|v| Embedding::normalized(v.clone()).cosine(query)).collect())
+    }
+
+    /// From the query's scores over the sample (the scan's approximate cosines).
+    fn of_scores(mut scores: Vec<f32>) -> Option<Self> {
+        if scores.len() < MIN_BACKGROUND {
             return None;
         }
-        let mut scores: Vec<f32> =
-            sample.iter().map(|v| Embedding::normalized(v.clone()).cosine(query)).collect();
         let median = median_of(&mut scores);
         let mut deviations: Vec<f32> = scores.iter().map(|s| (s - median).abs()).collect();
         let mad = median_of(&mut deviations).max(1e-6);

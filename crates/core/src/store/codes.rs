@@ -152,21 +152,41 @@ pub(crate) fn contains(db: CodeDb, rtxn: &RoTxn<WithoutTls>, index: u16, id: Pho
     Ok(block.is_some_and(|bytes| present(bytes) & 1 << slot_of(id) != 0))
 }
 
+/// What a scan found: the best codes, and the approximate scores of a
+/// sample of every photo it scored (for the background a search judges
+/// its hits against, without reading those photos' vectors again).
+pub(crate) struct Scanned {
+    /// The `n` best, best first, with their approximate cosine.
+    pub best: Vec<(PhotoId, f32)>,
+    /// The approximate cosine of every photo whose id is a multiple of the
+    /// sampling stride, in no order.
+    pub sample: Vec<f32>,
+}
+
 /// The `n` photos of index `index` whose codes score highest against
 /// `query` (among `candidates` when given), best first, with their
-/// approximate cosine.
+/// approximate cosine; and about `sample` photos' scores, spread over the
+/// ids scanned (none when 0).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn scan(
     db: CodeDb,
     rtxn: &RoTxn<WithoutTls>,
     index: u16,
     query: &[f32],
     n: usize,
+    sample: usize,
     candidates: Option<&RoaringBitmap>,
     total: u64,
-) -> Result<Vec<(PhotoId, f32)>> {
+) -> Result<Scanned> {
     let blocks = blocks(db, rtxn, index, candidates, total)?;
     let (q_scale, q) = quantise(query);
     let keep = |id| candidates.is_none_or(|c| c.contains(id));
+    let scanned = candidates.map_or(total, RoaringBitmap::len);
+    // 0: no sample.
+    let stride = match sample {
+        0 => 0,
+        _ => PhotoId::try_from(scanned / sample as u64).unwrap_or(PhotoId::MAX).max(1),
+    };
     let score = |part: &[(PhotoId, &[u8])]| {
         let mut best = Best::new(n);
         for &(first, bytes) in part {
@@ -177,14 +197,18 @@ pub(crate) fn scan(
                 present &= present - 1;
                 let id = first + slot as PhotoId;
                 if keep(id) {
-                    best.offer(id, q_scale * block.scale(slot) * dot(block.values(slot), &q) as f32);
+                    let cosine = q_scale * block.scale(slot) * dot(block.values(slot), &q) as f32;
+                    best.offer(id, cosine);
+                    if stride != 0 && id % stride == 0 {
+                        best.sample.push(cosine);
+                    }
                 }
             }
         }
         best
     };
     let threads = threads_for(blocks.len());
-    let best = if threads == 1 {
+    let mut best = if threads == 1 {
         score(&blocks)
     } else {
         std::thread::scope(|scope| {
@@ -200,7 +224,8 @@ pub(crate) fn scan(
             all
         })
     };
-    Ok(best.into_sorted())
+    let sample = std::mem::take(&mut best.sample);
+    Ok(Scanned { best: best.into_sorted(), sample })
 }
 
 /// The blocks a scan reads, in place, with their first photo id: every
@@ -296,11 +321,13 @@ fn dot_blocks(a: &[u8], b: &[i8]) -> i32 {
 struct Best {
     n: usize,
     heap: BinaryHeap<Reverse<(Score, PhotoId)>>,
+    /// The sampled photos' scores.
+    sample: Vec<f32>,
 }
 
 impl Best {
     fn new(n: usize) -> Self {
-        Self { n, heap: BinaryHeap::with_capacity(n + 1) }
+        Self { n, heap: BinaryHeap::with_capacity(n + 1), sample: Vec::new() }
     }
 
     fn offer(&mut self, id: PhotoId, score: f32) {
@@ -319,6 +346,7 @@ impl Best {
     }
 
     fn merge(&mut self, other: Best) {
+        self.sample.extend(other.sample);
         for Reverse((score, id)) in other.heap {
             self.offer(id, score.0);
         }
@@ -352,6 +380,57 @@ impl Ord for Score {
 mod tests {
     use super::super::{Change, Embedded, META_KEY, ModelKey, SCHEMA_VERSION, Store};
     use super::*;
+
+    #[test]
+    fn a_scan_samples_the_background_it_scores_spread_over_the_candidates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let model = ModelKey { id: "tiny".into(), dims: 8 };
+        // Unit vectors, as embedders give: a code's score is then the cosine.
+        let vector = |n: u32| -> Vec<f32> {
+            let v: Vec<f32> = (0..8).map(|d| ((n * 7 + d * 13) % 17) as f32 - 8.0 + 0.5).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / norm).collect()
+        };
+        let photos: Vec<Change> = (0..3000u32)
+            .map(|n| {
+                Change::Embedded(Embedded {
+                    hash: *blake3::hash(&n.to_le_bytes()).as_bytes(),
+                    path: format!("/p/{n}.jpg").into(),
+                    size: 1,
+                    modified: std::time::UNIX_EPOCH,
+                    dimensions: (1, 1),
+                    format: "jpeg".into(),
+                    captured: None,
+                    model: model.clone(),
+                    vector: vector(n),
+                })
+            })
+            .collect();
+        let store = Store::open(dir.path(), Some(&model)).expect("opens");
+        store.commit(&photos, 1).expect("commits");
+        let query = vector(5);
+        let (hits, sample) = store.nearest_with_sample(&model, &query, 3, 300, None).expect("searches");
+        let sample = sample.expect("scanned, so sampled");
+        assert_eq!(hits.len(), 3);
+        assert!((290..=310).contains(&sample.len()), "{} sampled", sample.len());
+        // The codes' scores are the cosines, to quantisation.
+        let exact = |n: u32| {
+            let v = vector(n);
+            let dot: f32 = v.iter().zip(&query).map(|(a, b)| a * b).sum();
+            dot / (v.iter().map(|x| x * x).sum::<f32>().sqrt() * query.iter().map(|x| x * x).sum::<f32>().sqrt())
+        };
+        let mut sampled = sample.clone();
+        sampled.sort_by(f32::total_cmp);
+        let mut all: Vec<f32> = (0..3000).map(exact).collect();
+        all.sort_by(f32::total_cmp);
+        let (median, true_median) = (sampled[sampled.len() / 2], all[all.len() / 2]);
+        assert!((median - true_median).abs() < 0.05, "sampled median {median}, all {true_median}");
+        let few: RoaringBitmap = (0..100).collect();
+        let (_, sample) = store.nearest_with_sample(&model, &query, 3, 300, Some(&few)).expect("searches");
+        assert!(sample.expect("scanned").len() <= 100, "only candidates are sampled");
+        let (_, none) = store.nearest_with_sample(&model, &query, 3, 0, None).expect("searches");
+        assert_eq!(none.expect("scanned"), Vec::<f32>::new());
+    }
 
     #[test]
     fn a_schema_1_store_gains_a_code_for_every_vector_when_opened() {

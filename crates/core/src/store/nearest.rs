@@ -32,16 +32,48 @@ impl Store {
         k: usize,
         candidates: Option<&RoaringBitmap>,
     ) -> Result<Vec<Neighbour>> {
+        Ok(self.find(search, model, query, k, 0, candidates)?.0)
+    }
+
+    /// [`Store::nearest`], with the query's approximate scores over about
+    /// `sample` photos spread over the candidates when the search scanned
+    /// them all (the background a search judges its hits against, read in
+    /// the same pass); `None` when arroy's trees answered.
+    pub fn nearest_with_sample(
+        &self,
+        model: &ModelKey,
+        query: &[f32],
+        k: usize,
+        sample: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<(Vec<Neighbour>, Option<Vec<f32>>)> {
+        self.find(Search::Product, model, query, k, sample, candidates)
+    }
+
+    fn find(
+        &self,
+        search: Search,
+        model: &ModelKey,
+        query: &[f32],
+        k: usize,
+        sample: usize,
+        candidates: Option<&RoaringBitmap>,
+    ) -> Result<(Vec<Neighbour>, Option<Vec<f32>>)> {
         let rtxn = self.read_txn()?;
-        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else { return Ok(Vec::new()) };
+        let Some((index, reader)) = self.searchable(&rtxn, model, query)? else {
+            return Ok((Vec::new(), Some(Vec::new())));
+        };
         let search = match search {
             Search::Product if reader.n_items() <= SCAN_LIMIT => Search::Scan,
             Search::Product => Search::Trees(search_k(k)),
             other => other,
         };
         match search {
-            Search::Trees(depth) => Self::trees(&rtxn, &reader, query, k, candidates, depth),
-            _ => self.scan(&rtxn, index, &reader, query, k, candidates),
+            Search::Trees(depth) => Ok((Self::trees(&rtxn, &reader, query, k, candidates, depth)?, None)),
+            _ => {
+                let (hits, scores) = self.scan(&rtxn, index, &reader, query, k, sample, candidates)?;
+                Ok((hits, Some(scores)))
+            }
         }
     }
 
@@ -81,6 +113,7 @@ impl Store {
     /// Exact search: every code scored, the best `RESCORED(k)` scored again
     /// with their f32 vectors (so quantisation changes no score and, in
     /// practice, no rank).
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         rtxn: &RoTxn<WithoutTls>,
@@ -88,10 +121,12 @@ impl Store {
         reader: &Reader<Cosine>,
         query: &[f32],
         k: usize,
+        sample: usize,
         candidates: Option<&RoaringBitmap>,
-    ) -> Result<Vec<Neighbour>> {
-        let shortlist =
-            codes::scan(self.codes, rtxn, index, query, rescored(k), candidates, reader.n_items())?;
+    ) -> Result<(Vec<Neighbour>, Vec<f32>)> {
+        let scanned =
+            codes::scan(self.codes, rtxn, index, query, rescored(k), sample, candidates, reader.n_items())?;
+        let shortlist = scanned.best;
         let query_norm = norm(query);
         let mut hits = Vec::with_capacity(shortlist.len());
         for (id, _) in shortlist {
@@ -105,7 +140,7 @@ impl Store {
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         hits.truncate(k);
-        Ok(hits)
+        Ok((hits, scanned.sample))
     }
 }
 
