@@ -29,27 +29,16 @@ pub struct ClipTokenizer {
 impl ClipTokenizer {
     /// Loads `tokenizer.json`; `max_len` is `max_position_embeddings`.
     pub fn load(path: &Path, max_len: usize) -> Result<Self> {
-        let fail = |reason: String| Error::Tokenizer { path: path.to_owned(), reason };
-        if !path.is_file() {
-            let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-            return Err(Error::Read { path: path.to_owned(), source });
-        }
-        let mut inner = Tokenizer::from_file(path).map_err(|e| fail(e.to_string()))?;
-        let eos = inner.token_to_id(EOS).ok_or_else(|| fail(format!("has no {EOS} token")))?;
-        inner
-            .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
-            .map_err(|e| fail(e.to_string()))?;
-        inner.with_padding(None);
+        let inner = open(path, max_len)?;
+        let eos = inner
+            .token_to_id(EOS)
+            .ok_or_else(|| Error::Tokenizer { path: path.to_owned(), reason: format!("has no {EOS} token") })?;
         Ok(Self { inner, eos })
     }
 
     /// Ids of one text: bos, tokens, eos; at most `max_len` of them.
     pub fn ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
-        let encoding = self
-            .inner
-            .encode(text, true)
-            .map_err(|e| EmbedError::Tokenize { text: text.to_owned(), reason: e.to_string() })?;
-        Ok(encoding.get_ids().to_vec())
+        ids_of(&self.inner, text)
     }
 
     /// Ids of many texts, padded to the longest.
@@ -67,4 +56,28 @@ impl ClipTokenizer {
         }
         Ok(TokenBatch { ids, longest, eos_positions })
     }
+}
+
+/// `tokenizer.json` at `path`, truncating at `max_len` tokens (specials
+/// included), unpadded: what both kinds of model read their words with.
+pub(crate) fn open(path: &Path, max_len: usize) -> Result<Tokenizer> {
+    let fail = |reason: String| Error::Tokenizer { path: path.to_owned(), reason };
+    if !path.is_file() {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        return Err(Error::Read { path: path.to_owned(), source });
+    }
+    let mut inner = Tokenizer::from_file(path).map_err(|e| fail(e.to_string()))?;
+    inner
+        .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
+        .map_err(|e| fail(e.to_string()))?;
+    inner.with_padding(None);
+    Ok(inner)
+}
+
+/// The ids `tokenizer` gives `text`, specials added.
+pub(crate) fn ids_of(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>, EmbedError> {
+    let encoding = tokenizer
+        .encode(text, true)
+        .map_err(|e| EmbedError::Tokenize { text: text.to_owned(), reason: e.to_string() })?;
+    Ok(encoding.get_ids().to_vec())
 }

@@ -7,10 +7,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use image::{Rgb, RgbImage};
-use photofind_core::index::{self, Options};
 use photofind_core::search::{Filter, Query, Term};
 use photofind_core::store::ModelKey;
 use photofind_core::{Embedder, Library};
@@ -51,17 +49,7 @@ impl Live {
     }
 
     fn index(&self) {
-        let options = Options { workers: 1, ..Options::default() };
-        let roots = std::slice::from_ref(&self.root);
-        index::run(
-            self.library.store(),
-            &MeanColour::new(None),
-            roots,
-            &options,
-            &AtomicBool::new(false),
-            &mut |_| {},
-        )
-        .expect("indexes");
+        support::index_root(&self.library, &MeanColour::new(None), &self.root);
     }
 
     fn name(&self, id: u32) -> String {

@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::sync::atomic::AtomicBool;
 
 use image::{Rgb, RgbImage};
-use photofind_core::index::{self, Options};
 use photofind_core::search::{Query, Term};
 use photofind_core::store::ModelKey;
 use photofind_core::{EmbedError, Embedding, Library, TextEmbedder, WithTexts};
@@ -43,16 +41,7 @@ fn words_are_read_by_the_text_model_against_the_image_models_index() {
     let images = MeanColour::new(None);
     let library = Library::open(&dir.path().join("data"), Some(&ModelKey::of(&images))).expect("opens");
     let (root, _) = library.add_root(&root).expect("adds");
-    let options = Options { workers: 1, ..Options::default() };
-    index::run(
-        library.store(),
-        &images,
-        std::slice::from_ref(&root),
-        &options,
-        &AtomicBool::new(false),
-        &mut |_| {},
-    )
-    .expect("indexes");
+    support::index_root(&library, &images, &root);
 
     let texts = Reds { dims: 4 };
     let paired = WithTexts::new(&images, &texts).expect("one space");

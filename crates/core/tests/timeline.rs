@@ -6,10 +6,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofind_core::index::{self, Options};
 use photofind_core::search::{Filter, Term};
 use photofind_core::{Ask, Library};
 use support::{MeanColour, distinct_png};
@@ -49,16 +47,7 @@ fn library() -> (tempfile::TempDir, PathBuf, Library) {
     }
     let library = Library::open(&dir.path().join("data"), None).expect("opens");
     let (root, _) = library.add_root(&root).expect("adds");
-    let options = Options { workers: 1, ..Options::default() };
-    index::run(
-        library.store(),
-        &MeanColour::new(None),
-        std::slice::from_ref(&root),
-        &options,
-        &AtomicBool::new(false),
-        &mut |_| {},
-    )
-    .expect("indexes");
+    support::index_root(&library, &MeanColour::new(None), &root);
     (dir, root, library)
 }
 

@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::sync::atomic::AtomicBool;
 
 use image::{Rgb, RgbImage};
 use photofind_core::Library;
-use photofind_core::index::{self, Options};
 use support::MeanColour;
 
 #[test]
@@ -25,16 +23,7 @@ fn a_held_photo_goes_to_the_trash_and_anything_else_stays() {
     std::fs::write(&outside, "kept").expect("writes");
     let library = Library::open(&dir.path().join("data"), None).expect("opens");
     let (root, _) = library.add_root(&root).expect("adds");
-    let options = Options { workers: 1, ..Options::default() };
-    index::run(
-        library.store(),
-        &MeanColour::new(None),
-        std::slice::from_ref(&root),
-        &options,
-        &AtomicBool::new(false),
-        &mut |_| {},
-    )
-    .expect("indexes");
+    support::index_root(&library, &MeanColour::new(None), &root);
 
     let photo = root.join("copy.png");
     let outcome = library.trash(&[photo.clone(), outside.clone(), root.join("never-there.png")]);

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use photofind_core::EmbedError;
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
 
@@ -27,31 +27,18 @@ pub struct WordPieceTokenizer {
 impl WordPieceTokenizer {
     /// Loads `path`; refuses a vocabulary larger than the model's `vocab_size`.
     pub fn load(path: &Path, max_len: usize, vocab_size: usize, pad: u32) -> Result<Self> {
-        let fail = |reason: String| Error::Tokenizer { path: path.to_owned(), reason };
-        if !path.is_file() {
-            let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-            return Err(Error::Read { path: path.to_owned(), source });
-        }
-        let mut inner = Tokenizer::from_file(path).map_err(|e| fail(e.to_string()))?;
+        let inner = crate::tokenize::open(path, max_len)?;
         let found = inner.get_vocab_size(true);
         if found > vocab_size {
             let path = path.to_owned();
             return Err(Error::DimensionMismatch { path, field: "vocab_size", expected: vocab_size, found });
         }
-        inner
-            .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
-            .map_err(|e| fail(e.to_string()))?;
-        inner.with_padding(None);
         Ok(Self { inner, pad })
     }
 
     /// Ids of one text: `[CLS]`, tokens, `[SEP]`; at most `max_len` of them.
     pub fn ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
-        let encoding = self
-            .inner
-            .encode(text, true)
-            .map_err(|e| EmbedError::Tokenize { text: text.to_owned(), reason: e.to_string() })?;
-        Ok(encoding.get_ids().to_vec())
+        crate::tokenize::ids_of(&self.inner, text)
     }
 
     /// Ids of many texts, padded to the longest, with their mask.

@@ -199,7 +199,7 @@ pub(crate) fn scan(
                 if keep(id) {
                     let cosine = q_scale * block.scale(slot) * dot(block.values(slot), &q) as f32;
                     best.offer(id, cosine);
-                    if stride != 0 && id % stride == 0 {
+                    if stride != 0 && id.is_multiple_of(stride) {
                         best.sample.push(cosine);
                     }
                 }

@@ -118,3 +118,17 @@ impl Embedder for Reversed {
         Ok(vec![])
     }
 }
+
+/// Indexes `root` of `library` with `model`, one worker, to the end.
+pub fn index_root(library: &photofind_core::Library, model: &dyn Embedder, root: &Path) {
+    let options = photofind_core::index::Options { workers: 1, ..photofind_core::index::Options::default() };
+    photofind_core::index::run(
+        library.store(),
+        model,
+        std::slice::from_ref(&root.to_path_buf()),
+        &options,
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .expect("indexes");
+}
