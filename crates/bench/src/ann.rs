@@ -169,16 +169,37 @@ pub fn query(args: &QueryArgs) -> Result<Value> {
         let vectors: Vec<Vec<f32>> = (0..args.n).map(|_| draw.next()).collect();
         build_seconds = Some(fill(library.store(), &model, &vectors, 25_000)?.as_secs_f64());
     }
+    let f32_timing = timed(&library, &clip, args.queries)?;
+    // The same with the text tower's weights in f16, and how far its vectors move.
+    let before: Vec<_> = clip.embed_texts(&TEXTS)?;
+    let mut clip = clip;
+    clip.halve_text()?;
+    let after = clip.embed_texts(&TEXTS)?;
+    let min_cosine = before.iter().zip(&after).map(|(a, b)| a.cosine(b)).fold(f32::INFINITY, f32::min);
+    let f16_timing = timed(&library, &clip, args.queries)?;
+    Ok(json!({
+        "n": library.store().vector_count(&model)?,
+        "model_load_seconds": load_seconds,
+        "build_seconds": build_seconds,
+        "f32_text_weights": f32_timing,
+        "f16_text_weights": f16_timing,
+        "f16_vs_f32_text_cosine_min": min_cosine,
+        "limit": 50,
+    }))
+}
+
+/// `queries` warm text queries end to end, and the text tower alone.
+fn timed(library: &Library, clip: &Clip, queries: usize) -> Result<Value> {
     let run = |text: &str| -> Result<f64> {
         let query = Query { positive: vec![Term::Text(text.into())], limit: 50, ..Query::default() };
         let started = Instant::now();
-        std::hint::black_box(library.search(&clip, &query)?);
+        std::hint::black_box(library.search(clip, &query)?);
         Ok(started.elapsed().as_secs_f64() * 1e3)
     };
     run("warm-up")?;
     let mut total = Vec::new();
     let mut text_only = Vec::new();
-    for i in 0..args.queries {
+    for i in 0..queries {
         let text = TEXTS[i % TEXTS.len()];
         total.push(run(text)?);
         let started = Instant::now();
@@ -186,12 +207,8 @@ pub fn query(args: &QueryArgs) -> Result<Value> {
         text_only.push(started.elapsed().as_secs_f64() * 1e3);
     }
     Ok(json!({
-        "n": library.store().vector_count(&model)?,
-        "model_load_seconds": load_seconds,
-        "build_seconds": build_seconds,
         "query_ms_p50": quantile(&mut total, 0.5),
         "query_ms_p99": quantile(&mut total, 0.99),
         "text_tower_ms_p50": quantile(&mut text_only, 0.5),
-        "limit": 50,
     }))
 }

@@ -50,7 +50,8 @@ pub fn run(args: &Args) -> Result<Value> {
     // its scan keeps on the way (now).
     let store = library.store();
     let model = store.models()?.into_iter().next().context("the library has no model")?;
-    let query = store.vector(&model, store.vector_ids(&model)?.min().context("no vectors")?)?.context("a vector")?;
+    let query =
+        store.vector(&model, store.vector_ids(&model)?.min().context("no vectors")?)?.context("a vector")?;
     let sampled_vectors = median(args.repeat, || {
         store.sample_vectors(&model, BACKGROUND_SAMPLE, None)?;
         Ok(())

@@ -7,8 +7,10 @@
 //! With few rows, each output is instead a dot product of two contiguous
 //! rows, reading the weights once, straight from the tensor's own storage.
 
-use candle_core::{CpuStorage, Module, Result, Storage, Tensor};
+use candle_core::{CpuStorage, DType, Module, Result, Storage, Tensor};
 use candle_nn::{Linear, VarBuilder};
+use half::f16;
+use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 /// Up to this many rows take the dot-product path.
@@ -21,6 +23,10 @@ const BLOCK: usize = 64;
 pub struct Dense {
     linear: Linear,
     bias: Option<Vec<f32>>,
+    /// The weights in f16 once [`Dense::halve`]d, and then the only copy
+    /// (`linear`'s weight is dropped): the few-row path reads them (half the
+    /// memory traffic it is bound by); more rows widen them for candle first.
+    half: Option<Vec<f16>>,
 }
 
 impl Dense {
@@ -36,32 +42,62 @@ impl Dense {
 
     fn from_linear(linear: Linear) -> Result<Self> {
         let bias = linear.bias().map(Tensor::to_vec1::<f32>).transpose()?;
-        Ok(Self { linear, bias })
+        Ok(Self { linear, bias, half: None })
+    }
+
+    /// Makes the few-row path read f16 weights (rounded to nearest from the
+    /// f32 ones): for a tower that only ever sees a few rows (a text query),
+    /// where reading the weights is the cost.
+    pub fn halve(&mut self) -> Result<()> {
+        let weight = self.linear.weight();
+        let weights = weight.flatten_all()?.to_vec1::<f32>()?;
+        let mut half = vec![f16::ZERO; weights.len()];
+        half.convert_from_f32_slice(&weights);
+        let empty = Tensor::zeros((weight.dim(0)?, 0), DType::F32, weight.device())?;
+        self.linear = Linear::new(empty, self.linear.bias().cloned());
+        self.half = Some(half);
+        Ok(())
+    }
+
+    /// `linear`, with the f32 weights widened from the f16 ones when halved.
+    fn full(&self, in_dim: usize) -> Result<std::borrow::Cow<'_, Linear>> {
+        let Some(half) = &self.half else { return Ok(std::borrow::Cow::Borrowed(&self.linear)) };
+        let mut weights = vec![0f32; half.len()];
+        half.convert_to_f32_slice(&mut weights);
+        let out_dim = half.len() / in_dim.max(1);
+        let weight = Tensor::from_vec(weights, (out_dim, in_dim), self.linear.weight().device())?;
+        Ok(std::borrow::Cow::Owned(Linear::new(weight, self.linear.bias().cloned())))
     }
 
     /// The dot-product path, when the weights are contiguous f32 on the CPU.
     fn forward_small(&self, xs: &Tensor, rows: usize) -> Result<Option<Tensor>> {
         let weight = self.linear.weight();
-        let (out_dim, in_dim) = weight.dims2()?;
+        let in_dim = xs.dim(xs.rank() - 1)?;
+        let out_dim = weight.dim(0)?;
         let (storage, layout) = weight.storage_and_layout();
-        let (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) =
-            (&*storage, layout.contiguous_offsets())
-        else {
-            return Ok(None);
+        let weights: &[f32] = match (&*storage, layout.contiguous_offsets()) {
+            _ if self.half.is_some() => &[],
+            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
+            _ => return Ok(None),
         };
-        let weights = &data[start..end];
         let x = xs.flatten_all()?.to_vec1::<f32>()?;
         let mut y = vec![0f32; rows * out_dim];
+        let bias_of = |b: usize| self.bias.as_ref().map(|bias| &bias[b * BLOCK..]);
         // Column blocks in parallel: y is row-major (rows, out_dim), so each
         // task writes its own columns of every row through a transposed buffer.
-        let blocks: Vec<Vec<f32>> = weights
-            .par_chunks(BLOCK * in_dim)
-            .enumerate()
-            .map(|(b, w_block)| {
-                let bias = self.bias.as_ref().map(|bias| &bias[b * BLOCK..]);
-                products(w_block, &x, in_dim, bias)
-            })
-            .collect();
+        let blocks: Vec<Vec<f32>> = match &self.half {
+            // Each block widened to f32 in cache (F16C where the CPU has it), then as below.
+            Some(half) => half
+                .par_chunks(BLOCK * in_dim)
+                .enumerate()
+                .map(|(b, h_block)| products_half(h_block, &x, in_dim, bias_of(b)))
+                .collect(),
+            None => weights
+                .par_chunks(BLOCK * in_dim)
+                .enumerate()
+                .map(|(b, w_block)| products(w_block, &x, in_dim, bias_of(b)))
+                .collect(),
+        };
         for (b, block) in blocks.iter().enumerate() {
             for (j, column) in block.chunks_exact(rows).enumerate() {
                 for (i, value) in column.iter().enumerate() {
@@ -90,6 +126,19 @@ fn products(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> 
         return unsafe { products_fma(w_block, x, in_dim, bias) };
     }
     products_with(w_block, x, in_dim, bias, |x, y, acc| acc + x * y)
+}
+
+/// [`products`] over f16 weights: each row widened into one small buffer
+/// (F16C where the CPU has it) that stays in L1, then multiplied as f32.
+fn products_half(h_block: &[f16], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let rows = x.len() / in_dim.max(1);
+    let mut out = Vec::with_capacity(rows * h_block.len() / in_dim.max(1));
+    let mut row = vec![0f32; in_dim];
+    for (j, h) in h_block.chunks_exact(in_dim).enumerate() {
+        h.convert_to_f32_slice(&mut row);
+        out.extend(products(&row, x, in_dim, bias.map(|bias| &bias[j..])));
+    }
+    out
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -174,7 +223,7 @@ impl Module for Dense {
         {
             return Ok(out);
         }
-        self.linear.forward(xs)
+        self.full(xs.dim(xs.rank().saturating_sub(1))?)?.forward(xs)
     }
 }
 
@@ -196,5 +245,28 @@ mod tests {
             let diff = (ours - candle).expect("sub").abs().expect("abs").max_all().expect("max");
             assert!(diff.to_scalar::<f32>().expect("scalar") < 1e-4, "{rows} rows");
         }
+    }
+
+    #[test]
+    fn halved_weights_give_the_f32_products_to_f16_rounding() {
+        let w = Tensor::randn(0f32, 0.02f32, (200, 96), &Device::Cpu).expect("w");
+        let b = Tensor::randn(0f32, 1f32, 200, &Device::Cpu).expect("b");
+        let full = Dense::from_linear(Linear::new(w.clone(), Some(b.clone()))).expect("dense");
+        let mut halved = Dense::from_linear(Linear::new(w, Some(b))).expect("dense");
+        halved.halve().expect("halves");
+        for rows in [1, 7, 32] {
+            let x = Tensor::randn(0f32, 1f32, (1, rows, 96), &Device::Cpu).expect("x");
+            let (a, h) = (full.forward(&x).expect("f32"), halved.forward(&x).expect("f16"));
+            let diff = (a - h).expect("sub").abs().expect("abs").max_all().expect("max");
+            let diff = diff.to_scalar::<f32>().expect("scalar");
+            // |x·w| ≈ 0.2 here; f16 keeps 11 bits: errors ~1e-4, far below 1e-2, and not zero.
+            assert!(diff > 0.0 && diff < 1e-2, "{rows} rows: {diff}");
+        }
+        // Many rows go to candle's matmul, on the f16 weights widened.
+        let x = Tensor::randn(0f32, 1f32, (1, 40, 96), &Device::Cpu).expect("x");
+        let diff = (full.forward(&x).expect("f32") - halved.forward(&x).expect("widened")).expect("sub");
+        let diff = diff.abs().expect("abs").max_all().expect("max").to_scalar::<f32>().expect("scalar");
+        assert!(diff > 0.0 && diff < 1e-2, "{diff}");
+        assert_eq!(halved.linear.weight().elem_count(), 0, "the f32 weights are dropped");
     }
 }

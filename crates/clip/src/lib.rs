@@ -82,6 +82,14 @@ impl Clip {
         Ok(Self { id: model_id(dir), config, preprocess, tokenizer, model, device })
     }
 
+    /// Keeps the text tower's weights in f16 from now on: a text query reads
+    /// half the bytes (it is bound by reading them), and the tower takes half
+    /// the memory; the image tower is untouched.
+    pub fn halve_text(&mut self) -> Result<()> {
+        let id = self.id.clone();
+        self.model.halve_text().map_err(|source| Error::Weights { path: id.into(), source })
+    }
+
     /// The model's shape.
     pub fn config(&self) -> &ClipConfig {
         &self.config

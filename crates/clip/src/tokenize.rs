@@ -30,9 +30,10 @@ impl ClipTokenizer {
     /// Loads `tokenizer.json`; `max_len` is `max_position_embeddings`.
     pub fn load(path: &Path, max_len: usize) -> Result<Self> {
         let inner = open(path, max_len)?;
-        let eos = inner
-            .token_to_id(EOS)
-            .ok_or_else(|| Error::Tokenizer { path: path.to_owned(), reason: format!("has no {EOS} token") })?;
+        let eos = inner.token_to_id(EOS).ok_or_else(|| Error::Tokenizer {
+            path: path.to_owned(),
+            reason: format!("has no {EOS} token"),
+        })?;
         Ok(Self { inner, eos })
     }
 

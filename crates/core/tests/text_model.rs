@@ -4,7 +4,6 @@
 
 mod support;
 
-
 use image::{Rgb, RgbImage};
 use photofind_core::search::{Query, Term};
 use photofind_core::store::ModelKey;

@@ -4,7 +4,6 @@
 
 mod support;
 
-
 use image::{Rgb, RgbImage};
 use photofind_core::Library;
 use support::MeanColour;

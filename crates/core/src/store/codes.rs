@@ -417,7 +417,8 @@ mod tests {
         let exact = |n: u32| {
             let v = vector(n);
             let dot: f32 = v.iter().zip(&query).map(|(a, b)| a * b).sum();
-            dot / (v.iter().map(|x| x * x).sum::<f32>().sqrt() * query.iter().map(|x| x * x).sum::<f32>().sqrt())
+            dot / (v.iter().map(|x| x * x).sum::<f32>().sqrt()
+                * query.iter().map(|x| x * x).sum::<f32>().sqrt())
         };
         let mut sampled = sample.clone();
         sampled.sort_by(f32::total_cmp);
