@@ -107,6 +107,7 @@ fn list(models: &Models, json: bool) -> Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(Outcome::Done);
     }
+    let width = listed.iter().map(|m| m.id.len()).max().unwrap_or(0);
     for m in &listed {
         let mark = if m.current {
             "*"
@@ -121,7 +122,7 @@ fn list(models: &Models, json: bool) -> Result<Outcome> {
             (ModelKind::Text, Some(space)) => format!("text for {space}: "),
             _ => String::new(),
         };
-        println!("{mark} {:<24} {size}  {:<13}  {kind}{}", m.id, state, m.description);
+        println!("{mark} {:<width$} {size}  {:<13}  {kind}{}", m.id, state, m.description);
     }
     Ok(Outcome::Done)
 }
