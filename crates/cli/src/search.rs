@@ -88,7 +88,9 @@ pub fn run(args: Args) -> Result<Outcome> {
     let words = args.query.clone().unwrap_or_default();
     let texts = text::text_models(args.common.choice()?.models(), clip.model_id(), args.text_model_dir)?;
     let ids: Vec<String> = texts.iter().map(|t| t.id.clone()).collect();
-    let pick = pick_text_model(args.text_model, &words, &ids);
+    // The words the model reads: the query's and the subtracted ones (`-word`s are in `words`).
+    let read = format!("{words} {}", args.minus.join(" "));
+    let pick = pick_text_model(args.text_model, read.trim(), &ids);
     let ask = Ask {
         words,
         images: args.images.into_iter().map(Term::Image).collect(),

@@ -73,11 +73,21 @@ fn vector(entry: &Value) -> Vec<f64> {
     v.into_iter().map(|x| x / norm).collect()
 }
 
+/// sentence-transformers' vector of `text`.
+fn text_vector(text: &str) -> Vec<f64> {
+    let words = reference("tiny-multilingual.json");
+    vector(words["texts"].as_array().expect("texts").iter().find(|t| t["text"] == text).expect("text"))
+}
+
 /// The photos ranked by sentence-transformers' vector of `text` against transformers' image vectors.
 fn expected(text: &str) -> Vec<(String, f64)> {
-    let words = reference("tiny-multilingual.json");
-    let query =
-        vector(words["texts"].as_array().expect("texts").iter().find(|t| t["text"] == text).expect("text"));
+    ranked(text_vector(text))
+}
+
+/// The photos ranked against `query` (normalised here) by transformers' image vectors.
+fn ranked(query: Vec<f64>) -> Vec<(String, f64)> {
+    let norm = query.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let query: Vec<f64> = query.into_iter().map(|x| x / norm).collect();
     let images = reference("tiny-p32-quickgelu.json");
     let mut ranked: Vec<(String, f64)> = PHOTOS
         .iter()
@@ -126,6 +136,23 @@ fn english_stays_with_clip_unless_always_and_off_keeps_every_query_there() {
     assert_ne!(clip, always, "the two towers give other scores");
     let (_, said) = lib.search(&["--text-model", "off", GERMAN]);
     assert!(!said.contains("words read by"), "{said}");
+}
+
+#[test]
+fn a_negative_term_in_another_language_is_read_by_the_text_model_too() {
+    let lib = Lib::new();
+    const RUSSIAN: &str = "кошки спят на диване";
+    let (hits, said) = lib.search(&["--minus", RUSSIAN, GERMAN]);
+    assert!(said.contains("words read by tiny-multilingual"), "{said}");
+    let query: Vec<f64> = text_vector(GERMAN).iter().zip(text_vector(RUSSIAN)).map(|(a, b)| a - b).collect();
+    let expected = ranked(query);
+    assert_eq!(
+        hits.iter().map(|h| &h.0).collect::<Vec<_>>(),
+        expected.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
+    for ((photo, ours), (_, theirs)) in hits.iter().zip(&expected) {
+        assert!((ours - theirs).abs() < 5e-3, "{photo}: {ours} vs reference {theirs}");
+    }
 }
 
 #[test]
