@@ -156,6 +156,11 @@ impl Backend {
         self.words.reader(self.choice.models(), self.library.data_dir(), clip, words)
     }
 
+    /// Who reads a search's words.
+    pub fn words(&self) -> &crate::words::Words {
+        &self.words
+    }
+
     /// Whether near duplicates stack into one tile.
     pub fn stacking(&self) -> bool {
         self.stacking

@@ -53,14 +53,14 @@ pub fn settings(backend: Shared<'_>) -> CommandResult<Settings> {
         pinned: choice.is_pinned(),
         paused: backend.paused(),
         indexing_here: backend.indexes_here(),
-        text_mode: crate::words::mode(backend.library().data_dir()),
+        text_mode: backend.words().mode(backend.library().data_dir()),
     })
 }
 
 /// Sets when a multilingual text model reads a search's words (kept in the data dir).
 #[tauri::command]
 pub fn set_text_mode(backend: Shared<'_>, mode: TextMode) -> CommandResult<()> {
-    crate::words::set_mode(backend.library().data_dir(), mode)
+    backend.words().set_mode(backend.library().data_dir(), mode)
 }
 
 /// Uses installed model `id`: at once when its index covers the library (or `now`), else by
@@ -115,6 +115,7 @@ pub async fn remove_model(backend: Shared<'_>, id: String) -> CommandResult<()> 
             Some(backend.library().lock_writer("the app's settings").map_err(model_error)?)
         };
         models::remove(backend.library(), backend.choice().models(), &id).map_err(model_error)?;
+        backend.words().forget_models();
         Ok(())
     })
     .await
@@ -126,12 +127,14 @@ pub fn fetch_model(app: AppHandle, backend: Shared<'_>, id: String) -> CommandRe
     let manifest = photofind_models::Manifest::find_builtin(&id)
         .ok_or_else(|| model_error(format!("no built-in model {id:?}")))?;
     let models = backend.choice().models().clone();
+    let backend = Arc::clone(&backend);
     std::thread::spawn(move || {
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let options = photofind_models::FetchOptions::default();
         let result = photofind_models::fetch(&manifest, &models, &options, &cancel, &mut |p| {
             let _ = app.emit("model-progress", crate::backend::ModelProgress::from(p));
         });
+        backend.words().forget_models();
         let error = result.err().map(|e| format!("cannot download {}: {e}", manifest.id));
         let _ = app.emit("models-changed", error);
     });
