@@ -381,6 +381,21 @@ mod tests {
     use super::super::{Change, Embedded, META_KEY, ModelKey, SCHEMA_VERSION, Store};
     use super::*;
 
+    /// A photo embedded under `model`, named after its hash (distinct hashes, distinct paths).
+    fn embedded(model: &ModelKey, hash: [u8; 32], vector: Vec<f32>) -> Change {
+        Change::Embedded(Embedded {
+            hash,
+            path: format!("/p/{}.jpg", hash.iter().map(|b| format!("{b:02x}")).collect::<String>()).into(),
+            size: 1,
+            modified: std::time::UNIX_EPOCH,
+            dimensions: (1, 1),
+            format: "jpeg".into(),
+            captured: None,
+            model: model.clone(),
+            vector,
+        })
+    }
+
     #[test]
     fn a_scan_samples_the_background_it_scores_spread_over_the_candidates() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -392,19 +407,7 @@ mod tests {
             v.into_iter().map(|x| x / norm).collect()
         };
         let photos: Vec<Change> = (0..3000u32)
-            .map(|n| {
-                Change::Embedded(Embedded {
-                    hash: *blake3::hash(&n.to_le_bytes()).as_bytes(),
-                    path: format!("/p/{n}.jpg").into(),
-                    size: 1,
-                    modified: std::time::UNIX_EPOCH,
-                    dimensions: (1, 1),
-                    format: "jpeg".into(),
-                    captured: None,
-                    model: model.clone(),
-                    vector: vector(n),
-                })
-            })
+            .map(|n| embedded(&model, *blake3::hash(&n.to_le_bytes()).as_bytes(), vector(n)))
             .collect();
         let store = Store::open(dir.path(), Some(&model)).expect("opens");
         store.commit(&photos, 1).expect("commits");
@@ -437,19 +440,7 @@ mod tests {
     fn a_schema_1_store_gains_a_code_for_every_vector_when_opened() {
         let dir = tempfile::tempdir().expect("tempdir");
         let model = ModelKey { id: "tiny".into(), dims: 4 };
-        let photo = |n: u8, vector: [f32; 4]| {
-            Change::Embedded(Embedded {
-                hash: [n; 32],
-                path: format!("/p/{n}.jpg").into(),
-                size: 1,
-                modified: std::time::UNIX_EPOCH,
-                dimensions: (1, 1),
-                format: "jpeg".into(),
-                captured: None,
-                model: model.clone(),
-                vector: vector.to_vec(),
-            })
-        };
+        let photo = |n: u8, vector: [f32; 4]| embedded(&model, [n; 32], vector.to_vec());
         {
             let store = Store::open(dir.path(), Some(&model)).expect("opens");
             store
