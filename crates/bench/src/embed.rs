@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor};
 use image::RgbImage;
-use photofind_clip::Clip;
+use photofind_clip::{Clip, gemm};
 use photofind_core::Embedder;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -30,6 +30,32 @@ pub struct Args {
     /// Seconds to run for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
+    /// The image tower's linear layers: what `Clip::load` picks for this
+    /// CPU, candle's matmul, or the packed path's AVX2 or portable kernel.
+    #[arg(long, value_enum, default_value_t = TowerKernel::Detect)]
+    kernel: TowerKernel,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TowerKernel {
+    Detect,
+    Candle,
+    Avx2,
+    Portable,
+}
+
+impl TowerKernel {
+    fn kernel(self) -> Result<Option<gemm::Kernel>> {
+        Ok(match self {
+            TowerKernel::Detect => gemm::Kernel::detect(),
+            TowerKernel::Candle => None,
+            TowerKernel::Portable => Some(gemm::Kernel::Portable),
+            TowerKernel::Avx2 => {
+                let avx2 = gemm::Kernel::available().into_iter().find(|k| *k != gemm::Kernel::Portable);
+                Some(avx2.context("this CPU has no AVX2 + FMA")?)
+            }
+        })
+    }
 }
 
 /// GFLOP/s of candle's matmul on the shapes of ViT-B/32's layers
@@ -39,7 +65,7 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
     let shapes =
         [("qkv/out 768x768", 768, 768), ("mlp up 768x3072", 768, 3072), ("mlp down 3072x768", 3072, 768)];
     let mut results = Vec::new();
-    let mut best: f64 = 0.0;
+    let (mut best, mut best_packed): (f64, f64) = (0.0, 0.0);
     for (name, k, n) in shapes {
         let a = Tensor::randn(0f32, 1f32, (rows, k), &Device::Cpu)?;
         let w = Tensor::randn(0f32, 1f32, (n, k), &Device::Cpu)?;
@@ -52,15 +78,42 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
         }
         let gflops = 2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9;
         best = best.max(gflops);
-        results.push(json!({ "shape": format!("{rows}x{k} @ {k}x{n}"), "layer": name, "gflops": gflops }));
+        let packed = packed_gflops(&a, &w.t()?, rows)?;
+        best_packed = best_packed.max(packed.unwrap_or(0.0));
+        results.push(json!({
+            "shape": format!("{rows}x{k} @ {k}x{n}"),
+            "layer": name,
+            "gflops": gflops,
+            "packed_gflops": packed,
+        }));
     }
     Ok(json!({
         "threads": threads(),
         "avx512f": avx512(),
+        "tower_kernel": gemm::Kernel::detect().map_or("candle".to_owned(), |k| format!("{k:?}")),
         "shapes": results,
         "best_gflops": best,
+        "packed_best_gflops": best_packed,
         "text_query_shapes": small_matmuls()?,
     }))
+}
+
+/// GFLOP/s of photofind's packed-weight matmul (`photofind_clip::gemm`) on
+/// `a` times `w` (`n × k`) transposed, with the fastest kernel this CPU runs.
+fn packed_gflops(a: &Tensor, w: &Tensor, rows: usize) -> Result<Option<f64>> {
+    let Some(&kernel) = gemm::Kernel::available().last().filter(|k| **k != gemm::Kernel::Portable) else {
+        return Ok(None);
+    };
+    let (n, k) = w.dims2()?;
+    let packed = gemm::PackedWeights::new(&w.flatten_all()?.to_vec1()?, n, k, None);
+    let x = a.flatten_all()?.to_vec1::<f32>()?;
+    gemm::linear(kernel, &x, rows, &packed);
+    let (mut runs, started) = (0u32, Instant::now());
+    while started.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(gemm::linear(kernel, &x, rows, &packed));
+        runs += 1;
+    }
+    Ok(Some(2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9))
 }
 
 /// A text query is a handful of tokens: (8 × 512) times 512 × 2048 weights.
@@ -85,7 +138,9 @@ fn small_matmuls() -> Result<Value> {
 
 /// Images per second of the image tower on full batches, and the GFLOP/s that is.
 pub fn run(args: &Args) -> Result<Value> {
-    let clip = Clip::load(&args.model).with_context(|| format!("loading {}", args.model.display()))?;
+    let kernel = args.kernel.kernel()?;
+    let clip = Clip::load_with(&args.model, Device::Cpu, kernel)
+        .with_context(|| format!("loading {}", args.model.display()))?;
     let flops = image_flops(&args.model)?;
     let mut rng = StdRng::seed_from_u64(7);
     let side = clip.input_short_side().max(1);
@@ -107,6 +162,7 @@ pub fn run(args: &Args) -> Result<Value> {
     Ok(json!({
         "threads": threads(),
         "batch": args.batch,
+        "tower_kernel": kernel.map_or("candle".to_owned(), |k| format!("{k:?}")),
         "images_per_second": per_second,
         "ms_per_image": 1e3 / per_second,
         "gflop_per_image": flops / 1e9,

@@ -13,6 +13,8 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
+use crate::gemm::{self, Kernel, PackedWeights};
+
 /// Up to this many rows take the dot-product path.
 const SMALL_ROWS: usize = 32;
 
@@ -27,6 +29,9 @@ pub struct Dense {
     /// (`linear`'s weight is dropped): the few-row path reads them (half the
     /// memory traffic it is bound by); more rows widen them for candle first.
     half: Option<Vec<f16>>,
+    /// The weights packed for [`gemm`] once [`Dense::pack`]ed, and then the
+    /// only copy: every product takes the packed path.
+    packed: Option<(Kernel, PackedWeights)>,
 }
 
 impl Dense {
@@ -40,9 +45,57 @@ impl Dense {
         Self::from_linear(candle_nn::linear_no_bias(in_dim, out_dim, vb)?)
     }
 
-    fn from_linear(linear: Linear) -> Result<Self> {
+    pub(crate) fn from_linear(linear: Linear) -> Result<Self> {
         let bias = linear.bias().map(Tensor::to_vec1::<f32>).transpose()?;
-        Ok(Self { linear, bias, half: None })
+        Ok(Self { linear, bias, half: None, packed: None })
+    }
+
+    /// Makes every product use `kernel` on weights packed once here (see
+    /// [`gemm`]); the f32 weights in candle's layout are dropped.
+    /// Packing once more only changes the kernel (the layout is the same for all).
+    pub fn pack(&mut self, kernel: Kernel) -> Result<()> {
+        if let Some((current, _)) = &mut self.packed {
+            *current = kernel;
+            return Ok(());
+        }
+        let weight = self.linear.weight();
+        let (out_dim, in_dim) = weight.dims2()?;
+        let weights = weight.flatten_all()?.to_vec1::<f32>()?;
+        self.packed = Some((kernel, PackedWeights::new(&weights, out_dim, in_dim, self.bias.clone())));
+        let empty = Tensor::zeros((out_dim, 0), DType::F32, weight.device())?;
+        self.linear = Linear::new(empty, self.linear.bias().cloned());
+        Ok(())
+    }
+
+    /// The product with `then` applied to its output in cache (see
+    /// [`gemm::linear_then`]), where the weights are packed; `None` elsewhere.
+    pub fn forward_then(&self, xs: &Tensor, then: &(dyn Fn(&mut [f32]) + Sync)) -> Result<Option<Tensor>> {
+        let Some((kernel, weights)) = &self.packed else { return Ok(None) };
+        self.forward_packed(xs, *kernel, weights, then).map(Some)
+    }
+
+    /// The packed path: `xs` made contiguous, multiplied on rayon's pool.
+    fn forward_packed(
+        &self,
+        xs: &Tensor,
+        kernel: Kernel,
+        weights: &PackedWeights,
+        then: &(dyn Fn(&mut [f32]) + Sync),
+    ) -> Result<Tensor> {
+        let xs = xs.contiguous()?;
+        let rows = xs.elem_count() / weights.in_dim().max(1);
+        let (storage, layout) = xs.storage_and_layout();
+        let y = match (&*storage, layout.contiguous_offsets()) {
+            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => {
+                gemm::linear_then(kernel, &data[start..end], rows, weights, then)
+            }
+            _ => candle_core::bail!("the packed linear path takes contiguous f32 on the CPU"),
+        };
+        let mut shape = xs.dims().to_vec();
+        if let Some(last) = shape.last_mut() {
+            *last = weights.out_dim();
+        }
+        Tensor::from_vec(y, shape, xs.device())
     }
 
     /// Makes the few-row path read f16 weights (rounded to nearest from the
@@ -216,6 +269,9 @@ fn dot(w: &[f32], x: &[f32], fma: impl Fn(f32, f32, f32) -> f32) -> f32 {
 
 impl Module for Dense {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        if let Some((kernel, weights)) = &self.packed {
+            return self.forward_packed(xs, *kernel, weights, &|_| {});
+        }
         let rows = xs.elem_count() / xs.dim(xs.rank().saturating_sub(1))?.max(1);
         if rows <= SMALL_ROWS
             && xs.dtype() == candle_core::DType::F32

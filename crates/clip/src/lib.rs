@@ -24,11 +24,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attention;
 mod config;
 mod dense;
 mod error;
 mod fused;
+pub mod gemm;
 mod model;
+mod patches;
 mod preprocess;
 mod resample;
 mod text_only;
@@ -71,6 +74,14 @@ impl Clip {
 
     /// Loads a checkpoint directory on `device`.
     pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
+        let kernel = if device.is_cpu() { gemm::Kernel::detect() } else { None };
+        Self::load_with(dir, device, kernel)
+    }
+
+    /// [`Clip::load_on`] with the image tower's linear layers on `kernel`
+    /// (see [`gemm`]), or on candle's matmul for `None`: for benchmarks and
+    /// tests; `load` picks the faster for the CPU.
+    pub fn load_with(dir: &Path, device: Device, kernel: Option<gemm::Kernel>) -> Result<Self> {
         let config = ClipConfig::load(&dir.join("config.json"))?;
         let preprocess_path = dir.join("preprocessor_config.json");
         let preprocess = Preprocess::load(&preprocess_path)?;
@@ -79,7 +90,19 @@ impl Clip {
             ClipTokenizer::load(&dir.join("tokenizer.json"), config.text.max_position_embeddings)?;
         let weights = dir.join("model.safetensors");
         let model = load_model(&weights, &config, &device)?;
-        Ok(Self { id: model_id(dir), config, preprocess, tokenizer, model, device })
+        let mut clip = Self { id: model_id(dir), config, preprocess, tokenizer, model, device };
+        if let Some(kernel) = kernel {
+            clip.use_kernel(kernel)?;
+        }
+        Ok(clip)
+    }
+
+    /// Runs the image tower's linear layers on `kernel`, their weights packed
+    /// for it (see [`gemm`]). `load` already does this where [`gemm::Kernel::detect`]
+    /// finds the packed path faster than candle's; tests force each kernel.
+    pub fn use_kernel(&mut self, kernel: gemm::Kernel) -> Result<()> {
+        let id = self.id.clone();
+        self.model.pack_vision(kernel).map_err(|source| Error::Weights { path: id.into(), source })
     }
 
     /// Keeps the text tower's weights in f16 from now on: a text query reads

@@ -2,9 +2,12 @@
 //! `VarBuilder` prefixes are the checkpoint's tensor names.
 
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
-use candle_nn::{Conv2dConfig, Embedding, LayerNorm, VarBuilder};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
+use crate::attention::{Heads, attend_tensors};
 use crate::dense::Dense;
+use crate::gemm::Kernel;
+use crate::patches::PatchEmbedding;
 
 use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 
@@ -54,9 +57,14 @@ impl Attention {
     fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let (batch, seq, hidden) = xs.dims3()?;
         let scale = (self.head_dim as f64).powf(-0.5);
-        let q = self.split_heads((self.q_proj.forward(xs)? * scale)?, batch, seq)?;
-        let k = self.split_heads(self.k_proj.forward(xs)?, batch, seq)?;
-        let v = self.split_heads(self.v_proj.forward(xs)?, batch, seq)?;
+        let (q, k, v) = (self.q_proj.forward(xs)?, self.k_proj.forward(xs)?, self.v_proj.forward(xs)?);
+        let heads = Heads { seq, heads: self.heads, head_dim: self.head_dim, scale: scale as f32 };
+        if let Some(out) = attend_tensors(&q, &k, &v, mask, heads) {
+            return self.out_proj.forward(&Tensor::from_vec(out, (batch, seq, hidden), xs.device())?);
+        }
+        // Other devices: candle's ops.
+        let q = self.split_heads((q * scale)?, batch, seq)?;
+        let (k, v) = (self.split_heads(k, batch, seq)?, self.split_heads(v, batch, seq)?);
         let scores = q.matmul(&k.t()?)?;
         let scores = match mask {
             Some(mask) => scores.broadcast_add(mask)?,
@@ -93,8 +101,19 @@ impl EncoderLayer {
     fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let attended = self.self_attn.forward(&self.layer_norm1.forward(xs)?, mask)?;
         let xs = (xs + attended)?;
-        let hidden = self.activation.forward(&self.fc1.forward(&self.layer_norm2.forward(&xs)?)?)?;
+        let hidden = self.mlp_hidden(&self.layer_norm2.forward(&xs)?)?;
         xs + self.fc2.forward(&hidden)?
+    }
+
+    /// `activation(fc1(xs))`; QuickGELU applied inside the product where
+    /// fc1's weights are packed (its output still in cache).
+    fn mlp_hidden(&self, xs: &Tensor) -> Result<Tensor> {
+        if self.activation == Activation::QuickGelu
+            && let Some(hidden) = self.fc1.forward_then(xs, &crate::fused::quick_gelu_in_place)?
+        {
+            return Ok(hidden);
+        }
+        self.activation.forward(&self.fc1.forward(xs)?)
     }
 }
 
@@ -112,6 +131,19 @@ impl Encoder {
 
     fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         self.layers.iter().try_fold(xs.clone(), |xs, layer| layer.forward(&xs, mask))
+    }
+
+    /// Every linear layer's products on `kernel`, weights packed (see [`Dense::pack`]).
+    fn pack(&mut self, kernel: Kernel) -> Result<()> {
+        for layer in &mut self.layers {
+            let attn = &mut layer.self_attn;
+            for dense in [&mut attn.q_proj, &mut attn.k_proj, &mut attn.v_proj, &mut attn.out_proj] {
+                dense.pack(kernel)?;
+            }
+            layer.fc1.pack(kernel)?;
+            layer.fc2.pack(kernel)?;
+        }
+        Ok(())
     }
 
     fn halve(&mut self) -> Result<()> {
@@ -172,7 +204,7 @@ fn causal_mask(seq: usize, device: &Device) -> Result<Tensor> {
 
 /// `vision_model` plus `visual_projection`.
 struct VisionTower {
-    patch_embedding: candle_nn::Conv2d,
+    patch_embedding: PatchEmbedding,
     class_embedding: Tensor,
     position_embedding: Tensor,
     pre_layernorm: LayerNorm,
@@ -187,13 +219,11 @@ impl VisionTower {
         let vision = vb.pp("vision_model");
         let embeddings = vision.pp("embeddings");
         let patches = (c.image_size / c.patch_size).pow(2);
-        let conv = Conv2dConfig { stride: c.patch_size, ..Default::default() };
         Ok(Self {
-            patch_embedding: candle_nn::conv2d_no_bias(
+            patch_embedding: PatchEmbedding::new(
                 c.num_channels,
                 d,
                 c.patch_size,
-                conv,
                 embeddings.pp("patch_embedding"),
             )?,
             class_embedding: embeddings.get(d, "class_embedding")?,
@@ -209,7 +239,7 @@ impl VisionTower {
     /// `pixels`: (batch, 3, size, size).
     fn forward(&self, pixels: &Tensor) -> Result<Tensor> {
         let batch = pixels.dim(0)?;
-        let patches = self.patch_embedding.forward(pixels)?.flatten_from(2)?.transpose(1, 2)?;
+        let patches = self.patch_embedding.forward(pixels)?;
         let hidden = self.class_embedding.dim(0)?;
         let class = self.class_embedding.reshape((1, 1, hidden))?.broadcast_as((batch, 1, hidden))?;
         let xs = Tensor::cat(&[&class, &patches], 1)?.broadcast_add(&self.position_embedding)?;
@@ -232,6 +262,13 @@ impl ClipModel {
             text: TextTower::new(vb.clone(), &c.text, c.projection_dim)?,
             vision: VisionTower::new(vb, &c.vision, c.projection_dim)?,
         })
+    }
+
+    /// Runs the image tower's linear layers and patch embedding on `kernel`,
+    /// their weights packed for it (see [`crate::gemm`]).
+    pub fn pack_vision(&mut self, kernel: Kernel) -> Result<()> {
+        self.vision.patch_embedding.pack(kernel)?;
+        self.vision.encoder.pack(kernel)
     }
 
     /// Keeps the text tower's linear weights in f16 (see [`Dense::halve`]):

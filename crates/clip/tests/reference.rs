@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
-use photofind_clip::{Clip, Preprocess};
+use photofind_clip::{Clip, Preprocess, gemm};
 use photofind_core::{Embedder, Embedding, photo};
 use serde::Deserialize;
 
@@ -85,6 +85,26 @@ fn image_vectors_equal_the_reference() {
         let vectors = clip.embed_images(&inputs).expect("embeds");
         let expected = reference.images.iter().map(|i| (i.file.as_str(), &i.vector));
         assert_at_least(IMAGE_BAR, model, expected, &vectors);
+    }
+}
+
+#[test]
+fn every_tower_kernel_holds_the_bar() {
+    // `load` picks one kernel for this CPU (or candle's matmul); each one this
+    // CPU can run, and candle's, must equal transformers all the same.
+    let kernels = std::iter::once(None).chain(gemm::Kernel::available().into_iter().map(Some));
+    for kernel in kernels {
+        for model in MODELS {
+            let (_, reference) = load(model);
+            let dir = fixtures().join("models").join(model);
+            let clip = Clip::load_with(&dir, candle_core::Device::Cpu, kernel).expect("loads");
+            let inputs: Vec<_> = originals(&reference)
+                .map(|i| clip.prepare_image(&decode(&i.file)).expect("prepares"))
+                .collect();
+            let vectors = clip.embed_images(&inputs).expect("embeds");
+            let expected = originals(&reference).map(|i| (i.file.as_str(), &i.vector));
+            assert_at_least(IMAGE_BAR, &format!("{model} on {kernel:?}"), expected, &vectors);
+        }
     }
 }
 
