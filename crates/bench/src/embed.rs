@@ -30,31 +30,41 @@ pub struct Args {
     /// Seconds to run for.
     #[arg(long, default_value_t = 20.0)]
     seconds: f64,
-    /// The image tower's linear layers: what `Clip::load` picks for this
-    /// CPU, candle's matmul, or the packed path's AVX2 or portable kernel.
-    #[arg(long, value_enum, default_value_t = TowerKernel::Detect)]
+    /// The image tower's linear layers: what `Clip::load` picks for this CPU
+    /// (`auto`), its f32 pick (`f32`), candle's matmul, or one packed kernel.
+    #[arg(long, value_enum, default_value_t = TowerKernel::Auto)]
     kernel: TowerKernel,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum TowerKernel {
-    Detect,
+    Auto,
+    F32,
     Candle,
     Avx2,
+    Avx512,
+    Avx512Bf16,
     Portable,
+    PortableBf16,
 }
 
 impl TowerKernel {
     fn kernel(self) -> Result<Option<gemm::Kernel>> {
-        Ok(match self {
-            TowerKernel::Detect => gemm::Kernel::detect(),
-            TowerKernel::Candle => None,
-            TowerKernel::Portable => Some(gemm::Kernel::Portable),
-            TowerKernel::Avx2 => {
-                let avx2 = gemm::Kernel::available().into_iter().find(|k| *k != gemm::Kernel::Portable);
-                Some(avx2.context("this CPU has no AVX2 + FMA")?)
-            }
-        })
+        use gemm::{Kernel, Precision};
+        let named = |name: &str| {
+            let found = Kernel::available().into_iter().find(|k| format!("{k:?}") == name);
+            found.map(Some).with_context(|| format!("this CPU cannot run the {name} kernel"))
+        };
+        match self {
+            TowerKernel::Auto => Ok(Kernel::detect(Precision::Auto)),
+            TowerKernel::F32 => Ok(Kernel::detect(Precision::F32)),
+            TowerKernel::Candle => Ok(None),
+            TowerKernel::Avx2 => named("Avx2"),
+            TowerKernel::Avx512 => named("Avx512"),
+            TowerKernel::Avx512Bf16 => named("Avx512Bf16"),
+            TowerKernel::Portable => Ok(Some(Kernel::Portable)),
+            TowerKernel::PortableBf16 => Ok(Some(Kernel::PortableBf16)),
+        }
     }
 }
 
@@ -79,7 +89,7 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
         let gflops = 2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9;
         best = best.max(gflops);
         let packed = packed_gflops(&a, &w.t()?, rows)?;
-        best_packed = best_packed.max(packed.unwrap_or(0.0));
+        best_packed = packed.values().filter_map(Value::as_f64).fold(best_packed, f64::max);
         results.push(json!({
             "shape": format!("{rows}x{k} @ {k}x{n}"),
             "layer": name,
@@ -90,7 +100,7 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
     Ok(json!({
         "threads": threads(),
         "avx512f": avx512(),
-        "tower_kernel": gemm::Kernel::detect().map_or("candle".to_owned(), |k| format!("{k:?}")),
+        "tower_kernel": tower_kernel(),
         "shapes": results,
         "best_gflops": best,
         "packed_best_gflops": best_packed,
@@ -98,22 +108,30 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
     }))
 }
 
+/// What `Clip::load` multiplies the image tower with on this CPU.
+fn tower_kernel() -> String {
+    gemm::Kernel::detect(gemm::Precision::Auto).map_or("candle".to_owned(), |k| format!("{k:?}"))
+}
+
 /// GFLOP/s of photofind's packed-weight matmul (`photofind_clip::gemm`) on
-/// `a` times `w` (`n × k`) transposed, with the fastest kernel this CPU runs.
-fn packed_gflops(a: &Tensor, w: &Tensor, rows: usize) -> Result<Option<f64>> {
-    let Some(&kernel) = gemm::Kernel::available().last().filter(|k| **k != gemm::Kernel::Portable) else {
-        return Ok(None);
-    };
+/// `a` times `w` (`n × k`) transposed, for each fast kernel this CPU runs.
+fn packed_gflops(a: &Tensor, w: &Tensor, rows: usize) -> Result<serde_json::Map<String, Value>> {
     let (n, k) = w.dims2()?;
-    let packed = gemm::PackedWeights::new(&w.flatten_all()?.to_vec1()?, n, k, None);
-    let x = a.flatten_all()?.to_vec1::<f32>()?;
-    gemm::linear(kernel, &x, rows, &packed);
-    let (mut runs, started) = (0u32, Instant::now());
-    while started.elapsed() < Duration::from_secs(2) {
-        std::hint::black_box(gemm::linear(kernel, &x, rows, &packed));
-        runs += 1;
+    let (w, x) = (w.flatten_all()?.to_vec1::<f32>()?, a.flatten_all()?.to_vec1::<f32>()?);
+    let mut gflops = serde_json::Map::new();
+    let fast = gemm::Kernel::available().into_iter().filter(|k| !format!("{k:?}").starts_with("Portable"));
+    for kernel in fast {
+        let packed = gemm::PackedWeights::new(kernel.layout(), &w, n, k, None);
+        gemm::linear(kernel, &x, rows, &packed);
+        let (mut runs, started) = (0u32, Instant::now());
+        while started.elapsed() < Duration::from_secs(2) {
+            std::hint::black_box(gemm::linear(kernel, &x, rows, &packed));
+            runs += 1;
+        }
+        let rate = 2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9;
+        gflops.insert(format!("{kernel:?}"), json!(rate));
     }
-    Ok(Some(2.0 * (rows * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64() / 1e9))
+    Ok(gflops)
 }
 
 /// A text query is a handful of tokens: (8 × 512) times 512 × 2048 weights.

@@ -26,6 +26,11 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The numbers the image tower multiplies in: `auto`, the fastest this
+    /// CPU has that keeps photos' vectors within the fidelity bar (bf16
+    /// products on AVX512-BF16), or `f32`.
+    #[arg(long, env = "PHOTOFIND_PRECISION", global = true, default_value = "auto")]
+    precision: photofind_clip::gemm::Precision,
 }
 
 /// A byte count as given on the command line: `1048576`, `512K`, `512M`, `2G`
@@ -108,6 +113,7 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.precision.choose();
     let result = match cli.command {
         Command::Index(args) => index::run(args),
         Command::Watch(args) => watch::run(args),

@@ -51,18 +51,33 @@ impl Dense {
     }
 
     /// Makes every product use `kernel` on weights packed once here (see
-    /// [`gemm`]); the f32 weights in candle's layout are dropped.
-    /// Packing once more only changes the kernel (the layout is the same for all).
+    /// [`gemm`]); the f32 weights in candle's layout are dropped. Packing
+    /// again for another kernel repacks from the packed f32 weights; from
+    /// bf16 only to a kernel of the same layout (the rounding cannot be undone).
     pub fn pack(&mut self, kernel: Kernel) -> Result<()> {
-        if let Some((current, _)) = &mut self.packed {
-            *current = kernel;
-            return Ok(());
-        }
-        let weight = self.linear.weight();
-        let (out_dim, in_dim) = weight.dims2()?;
-        let weights = weight.flatten_all()?.to_vec1::<f32>()?;
-        self.packed = Some((kernel, PackedWeights::new(&weights, out_dim, in_dim, self.bias.clone())));
-        let empty = Tensor::zeros((out_dim, 0), DType::F32, weight.device())?;
+        let weights = match &mut self.packed {
+            Some((current, weights)) if weights.layout() == kernel.layout() => {
+                *current = kernel;
+                return Ok(());
+            }
+            Some((current, weights)) => {
+                let Some(unpacked) = weights.unpack() else {
+                    candle_core::bail!(
+                        "weights packed in bf16 for {current:?} cannot be repacked for {kernel:?}"
+                    )
+                };
+                (unpacked, weights.out_dim(), weights.in_dim())
+            }
+            None => {
+                let weight = self.linear.weight();
+                let (out_dim, in_dim) = weight.dims2()?;
+                (weight.flatten_all()?.to_vec1::<f32>()?, out_dim, in_dim)
+            }
+        };
+        let (weights, out_dim, in_dim) = weights;
+        let packed = PackedWeights::new(kernel.layout(), &weights, out_dim, in_dim, self.bias.clone());
+        self.packed = Some((kernel, packed));
+        let empty = Tensor::zeros((out_dim, 0), DType::F32, self.linear.weight().device())?;
         self.linear = Linear::new(empty, self.linear.bias().cloned());
         Ok(())
     }

@@ -98,6 +98,14 @@ pub enum Error {
         /// What the file says.
         found: usize,
     },
+    /// An environment variable that steers loading has a value it cannot take.
+    #[error("{message}")]
+    Setting {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong, naming the variable and the value.
+        message: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -72,9 +72,18 @@ impl Clip {
         Self::load_on(dir, best_device())
     }
 
-    /// Loads a checkpoint directory on `device`.
+    /// Loads a checkpoint directory on `device`, the image tower at the
+    /// process's precision ([`gemm::Precision::current`]).
     pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
-        let kernel = if device.is_cpu() { gemm::Kernel::detect() } else { None };
+        let precision = gemm::Precision::current()
+            .map_err(|message| Error::Setting { name: "PHOTOFIND_PRECISION", message })?;
+        Self::load_at(dir, device, precision)
+    }
+
+    /// Loads a checkpoint directory on `device`, the image tower at `precision`
+    /// (see [`gemm::Precision`]; a GPU always multiplies in f32).
+    pub fn load_at(dir: &Path, device: Device, precision: gemm::Precision) -> Result<Self> {
+        let kernel = if device.is_cpu() { gemm::Kernel::detect(precision) } else { None };
         Self::load_with(dir, device, kernel)
     }
 

@@ -90,16 +90,20 @@ mod tests {
     fn packed_squares_equal_the_convolution() {
         let map = VarMap::new();
         let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
-        let mut embedding = PatchEmbedding::new(3, 40, 8, vb).expect("embedding");
+        // The same weights each time: the map keeps the first ones made.
+        let embedding = || PatchEmbedding::new(3, 40, 8, vb.clone()).expect("embedding");
         // Not a multiple of the patch: the convolution drops the edges.
         let pixels = Tensor::randn(0f32, 1f32, (2, 3, 35, 27), &Device::Cpu).expect("pixels");
-        let convolved = embedding.forward(&pixels).expect("conv");
+        let convolved = embedding().forward(&pixels).expect("conv");
         for kernel in Kernel::available() {
+            let mut embedding = embedding();
             embedding.pack(kernel).expect("packs");
             let packed = embedding.forward(&pixels).expect("packed");
             assert_eq!(packed.dims(), convolved.dims());
             let diff = (&packed - &convolved).and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>());
-            assert!(diff.expect("diff") < 1e-4, "{kernel:?}");
+            // bf16 keeps 8 significant bits of each pixel and weight.
+            let bar = if kernel.is_reduced() { 3e-2 } else { 1e-4 };
+            assert!(diff.expect("diff") < bar, "{kernel:?}");
         }
     }
 }

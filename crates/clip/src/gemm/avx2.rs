@@ -10,7 +10,11 @@ use std::arch::x86_64::{
     _mm256_storeu_ps,
 };
 
-use super::{MR, NR};
+const MR: usize = 6;
+const NR: usize = 16;
+
+/// Rows and columns of the tile the kernel computes.
+pub(super) const TILE: (usize, usize) = (MR, NR);
 
 /// `c[i][0..16] += Σ_p a[p·6 + i] · b[p·16 .. p·16 + 16]` for `i < 6`, `c`'s
 /// rows `ldc` apart.

@@ -1,37 +1,92 @@
-//! The two packed layouts the micro-kernel reads: weights once at load,
-//! activations per cache block.
+//! The packed layouts the micro-kernels read: weights once at load,
+//! activations per cache block. A [`Layout`] says which: the tile's rows and
+//! columns, and whether values are f32 or bf16 pairs.
 
-use super::{MR, NR};
+/// How a kernel reads its operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Rows of `x` per micro-kernel call.
+    pub mr: usize,
+    /// Output columns per micro-kernel call.
+    pub nr: usize,
+    /// Values are bf16 pairs in a `u32` (low half the even input index, high
+    /// half the odd one), not f32: one kernel step covers two inputs.
+    pub bf16: bool,
+}
+
+impl Layout {
+    /// Inputs one kernel step covers.
+    pub(super) fn inputs_per_step(self) -> usize {
+        if self.bf16 { 2 } else { 1 }
+    }
+
+    /// Kernel steps over `inputs` inputs.
+    pub(super) fn steps(self, inputs: usize) -> usize {
+        inputs.div_ceil(self.inputs_per_step())
+    }
+}
+
+/// One panel's values: what a kernel step reads is `nr` (weights) or `mr`
+/// (activations) of these.
+#[derive(Clone)]
+pub(super) enum Values {
+    F32(Vec<f32>),
+    Bf16(Vec<u32>),
+}
 
 /// A linear layer's weights (`out_dim × in_dim`, PyTorch's layout) in panels
-/// of [`NR`] output columns: panel `j` holds, for each input index `p` in
-/// order, the weights of columns `j·NR .. j·NR + NR` (zeros past `out_dim`),
-/// so the kernel reads each panel front to back.
+/// of `nr` output columns: panel `j` holds, step by step, the weights of
+/// columns `j·nr .. j·nr + nr` (zeros past `out_dim` and past `in_dim`), so
+/// the kernel reads each panel front to back.
 pub struct PackedWeights {
+    layout: Layout,
     in_dim: usize,
     out_dim: usize,
-    data: Vec<f32>,
+    values: Values,
     bias: Option<Vec<f32>>,
 }
 
 impl PackedWeights {
-    /// Packs `weight` (`out_dim × in_dim`, row-major) and its bias.
-    pub fn new(weight: &[f32], out_dim: usize, in_dim: usize, bias: Option<Vec<f32>>) -> Self {
+    /// Packs `weight` (`out_dim × in_dim`, row-major) and its bias for `layout`.
+    pub fn new(
+        layout: Layout,
+        weight: &[f32],
+        out_dim: usize,
+        in_dim: usize,
+        bias: Option<Vec<f32>>,
+    ) -> Self {
         assert_eq!(weight.len(), out_dim * in_dim, "weight is out_dim × in_dim");
         if let Some(bias) = &bias {
             assert_eq!(bias.len(), out_dim, "one bias per output");
         }
-        let panels = out_dim.div_ceil(NR);
-        let mut data = vec![0f32; panels * in_dim * NR];
-        for (panel, out) in data.chunks_exact_mut(in_dim * NR.max(1)).enumerate() {
-            for c in 0..NR.min(out_dim - panel * NR) {
-                let row = &weight[(panel * NR + c) * in_dim..][..in_dim];
-                for (p, &w) in row.iter().enumerate() {
-                    out[p * NR + c] = w;
+        let nr = layout.nr;
+        let (panels, steps) = (out_dim.div_ceil(nr), layout.steps(in_dim));
+        let column = |c: usize| &weight[c * in_dim..][..in_dim];
+        let values = if layout.bf16 {
+            let mut data = vec![0u32; panels * steps * nr];
+            let mut pairs = vec![0u32; steps];
+            for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
+                for c in 0..nr.min(out_dim - panel * nr) {
+                    bf16_pairs(column(panel * nr + c), &mut pairs);
+                    strided(&pairs, c, nr, out);
                 }
             }
-        }
-        Self { in_dim, out_dim, data, bias }
+            Values::Bf16(data)
+        } else {
+            let mut data = vec![0f32; panels * steps * nr];
+            for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
+                for c in 0..nr.min(out_dim - panel * nr) {
+                    strided(column(panel * nr + c), c, nr, out);
+                }
+            }
+            Values::F32(data)
+        };
+        Self { layout, in_dim, out_dim, values, bias }
+    }
+
+    /// The layout the weights are packed in.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Inputs per row.
@@ -49,28 +104,100 @@ impl PackedWeights {
         self.bias.as_deref()
     }
 
-    /// Inputs `p0 .. p0 + kc` of weight panel `panel`: `kc × NR`.
-    pub(super) fn panel(&self, panel: usize, p0: usize, kc: usize) -> &[f32] {
-        &self.data[(panel * self.in_dim + p0) * NR..][..kc * NR]
+    /// The f32 weights back in PyTorch's layout, when packed as f32 (bf16
+    /// has lost their low bits: `None`).
+    pub fn unpack(&self) -> Option<Vec<f32>> {
+        let Values::F32(data) = &self.values else { return None };
+        let (nr, k) = (self.layout.nr, self.in_dim);
+        let mut weight = vec![0f32; self.out_dim * k];
+        for (c, row) in weight.chunks_exact_mut(k.max(1)).enumerate() {
+            let panel = &data[(c / nr) * k * nr..];
+            row.iter_mut().enumerate().for_each(|(p, w)| *w = panel[p * nr + c % nr]);
+        }
+        Some(weight)
+    }
+
+    /// Inputs `p0 .. p0 + kc` of weight panel `panel` (`p0` a whole step).
+    pub(super) fn panel(&self, panel: usize, p0: usize, kc: usize) -> Panel<'_> {
+        let (l, steps) = (self.layout, self.layout.steps(self.in_dim));
+        let at = (panel * steps + p0 / l.inputs_per_step()) * l.nr;
+        let len = l.steps(kc) * l.nr;
+        match &self.values {
+            Values::F32(data) => Panel::F32(&data[at..][..len]),
+            Values::Bf16(data) => Panel::Bf16(&data[at..][..len]),
+        }
     }
 }
 
+/// A borrowed panel of weights or of packed activations.
+#[derive(Clone, Copy)]
+pub(super) enum Panel<'a> {
+    F32(&'a [f32]),
+    Bf16(&'a [u32]),
+}
+
 /// Packs inputs `p0 .. p0 + kc` of `block`'s rows (each `k` long) into
-/// `out` as row panels of [`MR`]: panel `i` holds, for each input in order,
-/// rows `i·MR .. i·MR + MR` (zeros past the block's last row).
-pub(super) fn rows(block: &[f32], k: usize, p0: usize, kc: usize, out: &mut [f32]) {
+/// `out` as row panels of `layout.mr`: panel `i` holds, step by step, rows
+/// `i·mr .. i·mr + mr` (zeros past the block's last row and past `kc`).
+pub(super) fn rows(layout: Layout, block: &[f32], k: usize, p0: usize, kc: usize, out: &mut Values) {
+    let (mr, steps) = (layout.mr, layout.steps(kc));
     let rows = block.len() / k;
-    for (panel, out) in out.chunks_exact_mut(kc * MR).take(rows.div_ceil(MR)).enumerate() {
-        let valid = MR.min(rows - panel * MR);
-        for r in 0..MR {
-            if r >= valid {
-                out.iter_mut().skip(r).step_by(MR).for_each(|v| *v = 0.0);
-                continue;
+    let row = |r: usize| &block[r * k + p0..][..kc];
+    let panels = rows.div_ceil(mr);
+    match out {
+        Values::F32(out) => {
+            for (panel, out) in out.chunks_exact_mut(steps * mr).take(panels).enumerate() {
+                for r in 0..mr {
+                    let source = (panel * mr + r < rows).then(|| row(panel * mr + r));
+                    strided(source.unwrap_or(&[]), r, mr, out);
+                }
             }
-            let row = &block[(panel * MR + r) * k + p0..][..kc];
-            for (v, &x) in out.iter_mut().skip(r).step_by(MR).zip(row) {
-                *v = x;
+        }
+        Values::Bf16(out) => {
+            let mut pairs = vec![0u32; steps];
+            for (panel, out) in out.chunks_exact_mut(steps * mr).take(panels).enumerate() {
+                for r in 0..mr {
+                    match (panel * mr + r < rows).then(|| row(panel * mr + r)) {
+                        Some(source) => bf16_pairs(source, &mut pairs),
+                        None => pairs.fill(0),
+                    }
+                    strided(&pairs, r, mr, out);
+                }
             }
         }
     }
+}
+
+/// `out[offset + s·stride] = values[s]` for every step `s` of `out`, zero
+/// past the end of `values`.
+fn strided<T: Copy + Default>(values: &[T], offset: usize, stride: usize, out: &mut [T]) {
+    let mut values = values.iter();
+    for v in out.iter_mut().skip(offset).step_by(stride) {
+        *v = values.next().copied().unwrap_or_default();
+    }
+}
+
+/// `values` rounded to bf16 and paired: `pairs[q]` = `values[2q]` in the low
+/// half, `values[2q + 1]` (or 0) in the high half.
+pub(super) fn bf16_pairs(values: &[f32], pairs: &mut [u32]) {
+    debug_assert_eq!(pairs.len(), values.len().div_ceil(2));
+    let (whole, last) = values.split_at(values.len() & !1);
+    for (pair, two) in pairs.iter_mut().zip(whole.chunks_exact(2)) {
+        *pair = u32::from(bf16_bits(two[0])) | u32::from(bf16_bits(two[1])) << 16;
+    }
+    if let (Some(&x), Some(pair)) = (last.first(), pairs.last_mut()) {
+        *pair = u32::from(bf16_bits(x));
+    }
+}
+
+/// `x` rounded to the nearest bf16 (ties to even), as its bits; NaN stays NaN.
+pub(super) fn bf16_bits(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let rounded = bits.wrapping_add(0x7FFF + ((bits >> 16) & 1));
+    if x.is_nan() { ((bits >> 16) | 0x40) as u16 } else { (rounded >> 16) as u16 }
+}
+
+/// The f32 a bf16's bits stand for.
+pub(super) fn bf16_value(bits: u16) -> f32 {
+    f32::from_bits(u32::from(bits) << 16)
 }

@@ -25,12 +25,21 @@ fn reference(x: &[f32], w: &[f32], bias: Option<&[f32]>, rows: usize, k: usize, 
     y
 }
 
+/// `values` as the bf16 kernels see them (rounded to nearest, ties to even).
+fn rounded(values: &[f32]) -> Vec<f32> {
+    values.iter().map(|&v| pack::bf16_value(pack::bf16_bits(v))).collect()
+}
+
 fn check(kernel: Kernel, rows: usize, k: usize, n: usize, with_bias: bool) {
     let x = noise(1 + rows as u64, rows * k);
     let w = noise(2 + k as u64, n * k);
     let bias = with_bias.then(|| noise(3 + n as u64, n));
-    let expected = reference(&x, &w, bias.as_deref(), rows, k, n);
-    let packed = PackedWeights::new(&w, n, k, bias);
+    // The bf16 kernels multiply rounded inputs exactly and sum in f32.
+    let expected = match kernel.is_reduced() {
+        true => reference(&rounded(&x), &rounded(&w), bias.as_deref(), rows, k, n),
+        false => reference(&x, &w, bias.as_deref(), rows, k, n),
+    };
+    let packed = PackedWeights::new(kernel.layout(), &w, n, k, bias);
     let y = linear(kernel, &x, rows, &packed);
     assert_eq!(y.len(), rows * n);
     // Sums of k products of values in [-1, 1]: f32 rounding grows like √k.
@@ -69,43 +78,84 @@ fn every_kernel_equals_the_f64_reference_on_edges_and_blocks() {
 
 #[test]
 fn no_rows_give_no_output() {
-    let packed = PackedWeights::new(&noise(4, 32 * 8), 32, 8, None);
     for kernel in Kernel::available() {
+        let packed = PackedWeights::new(kernel.layout(), &noise(4, 32 * 8), 32, 8, None);
         assert!(linear(kernel, &[], 0, &packed).is_empty());
     }
 }
 
 #[test]
-fn the_fast_kernels_match_the_portable_one_bit_for_bit_in_order_of_sums() {
-    // Same order of multiply-adds (one FMA per input, in order): the AVX2
-    // kernel is the portable one, vectorised, so results agree exactly.
+fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
+    // Same order of multiply-adds (f32: one FMA per input, in order, whatever
+    // the tile; bf16: vdpbf16ps's definition): the fast kernels are the
+    // portable ones, vectorised, so results agree exactly.
     let (rows, k, n) = (20, 300, 40);
-    let packed = PackedWeights::new(&noise(5, n * k), n, k, Some(noise(6, n)));
-    let x = noise(7, rows * k);
-    let portable = linear(Kernel::Portable, &x, rows, &packed);
+    let (w, bias, x) = (noise(5, n * k), noise(6, n), noise(7, rows * k));
+    let product = |kernel: Kernel| {
+        linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
+    };
+    let (f32, bf16) = (product(Kernel::Portable), product(Kernel::PortableBf16));
     for kernel in Kernel::available() {
-        assert_eq!(linear(kernel, &x, rows, &packed), portable, "{kernel:?}");
+        let portable = if kernel.is_reduced() { &bf16 } else { &f32 };
+        assert_eq!(&product(kernel), portable, "{kernel:?}");
     }
 }
 
 #[test]
-fn detect_keeps_candle_where_it_is_faster() {
+fn detect_picks_the_widest_kernel_and_bf16_only_for_auto() {
     #[cfg(target_arch = "x86_64")]
     {
-        let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
-        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
-        assert_eq!(Kernel::detect(), (avx2 && !avx512).then_some(Kernel::Avx2));
+        use std::arch::is_x86_feature_detected as has;
+        let avx2 = has!("avx2") && has!("fma");
+        let (avx512, bf16) = (has!("avx512f"), has!("avx512f") && has!("avx512bf16"));
+        let f32 = match (avx512, avx2) {
+            (true, _) => Some(Kernel::Avx512),
+            (false, true) => Some(Kernel::Avx2),
+            _ => None,
+        };
+        assert_eq!(Kernel::detect(Precision::F32), f32);
+        assert_eq!(Kernel::detect(Precision::Auto), if bf16 { Some(Kernel::Avx512Bf16) } else { f32 });
     }
     #[cfg(not(target_arch = "x86_64"))]
-    assert_eq!(Kernel::detect(), None);
+    assert_eq!(Kernel::detect(Precision::Auto), None);
+    assert!(Kernel::detect(Precision::F32).is_none_or(|k| !k.is_reduced()));
+}
+
+#[test]
+fn bf16_rounds_to_nearest_ties_to_even() {
+    let cases = [
+        (1.0f32, 0x3F80u16),
+        (-2.5, 0xC020),
+        (f32::from_bits(0x3F80_8000), 0x3F80), // a tie: to the even 0x3F80
+        (f32::from_bits(0x3F81_8000), 0x3F82), // a tie: to the even 0x3F82
+        (f32::from_bits(0x3F80_8001), 0x3F81), // just past the tie: up
+        (f32::MAX, 0x7F80),                    // rounds past the largest bf16: infinity
+        (f32::INFINITY, 0x7F80),
+    ];
+    for (value, bits) in cases {
+        assert_eq!(pack::bf16_bits(value), bits, "{value:e}");
+    }
+    assert!(pack::bf16_value(pack::bf16_bits(f32::NAN)).is_nan());
+    assert_eq!("F32".parse::<Precision>(), Ok(Precision::F32));
+    assert!("bf16".parse::<Precision>().unwrap_err().contains("f32 or auto"));
+}
+
+#[test]
+fn f32_packing_unpacks_to_the_weights_and_bf16_does_not() {
+    let (n, k) = (40, 37);
+    let w = noise(11, n * k);
+    for kernel in Kernel::available() {
+        let packed = PackedWeights::new(kernel.layout(), &w, n, k, None);
+        assert_eq!(packed.unpack(), (!kernel.is_reduced()).then(|| w.clone()), "{kernel:?}");
+    }
 }
 
 #[test]
 fn the_fused_step_sees_every_finished_output_once() {
     let (rows, k, n) = (301, 513, 35);
-    let packed = PackedWeights::new(&noise(8, n * k), n, k, Some(noise(9, n)));
-    let x = noise(10, rows * k);
+    let (w, x) = (noise(8, n * k), noise(10, rows * k));
     for kernel in Kernel::available() {
+        let packed = PackedWeights::new(kernel.layout(), &w, n, k, Some(noise(9, n)));
         let plain = linear(kernel, &x, rows, &packed);
         let doubled =
             linear_then(kernel, &x, rows, &packed, &|block| block.iter_mut().for_each(|v| *v *= 2.0));

@@ -1,0 +1,120 @@
+//! The loops around the micro-kernel: BLIS's order, row blocks in parallel
+//! on rayon's pool, the activations packed per cache block.
+
+use rayon::prelude::*;
+
+use super::Kernel;
+use super::pack::{self, PackedWeights, Values};
+
+/// The reduction dimension per cache block: one `KC × NR` panel of weights
+/// (16 KiB in f32 with NR = 16, or in bf16 with NR = 32) stays in L1 while
+/// every row panel of the block passes it.
+const KC: usize = 256;
+/// Rows per cache block: `MC × KC` packed activations (144 KiB in f32) stay in L2.
+const MC: usize = 144;
+/// The largest tile any kernel computes (`mr · nr`).
+const MAX_TILE: usize = 12 * 32;
+
+/// `x` (`rows × in_dim`, row-major) times the packed weights, plus their bias:
+/// `rows × out_dim`, row-major. Row blocks run in parallel on rayon's pool.
+pub fn linear(kernel: Kernel, x: &[f32], rows: usize, weights: &PackedWeights) -> Vec<f32> {
+    linear_then(kernel, x, rows, weights, &|_| {})
+}
+
+/// [`linear`], then `then` applied to each block of finished output rows
+/// while it is still in cache (an activation fused into the product).
+///
+/// # Panics
+/// If the weights were packed for another layout than `kernel`'s, or `x` is
+/// not `rows × in_dim`.
+pub fn linear_then(
+    kernel: Kernel,
+    x: &[f32],
+    rows: usize,
+    weights: &PackedWeights,
+    then: &(dyn Fn(&mut [f32]) + Sync),
+) -> Vec<f32> {
+    let (k, n) = (weights.in_dim(), weights.out_dim());
+    assert_eq!(kernel.layout(), weights.layout(), "{kernel:?} reads weights packed for it");
+    assert_eq!(x.len(), rows * k, "x is rows × in_dim");
+    let mut y = Vec::with_capacity(rows * n);
+    for _ in 0..rows {
+        match weights.bias() {
+            Some(bias) => y.extend_from_slice(bias),
+            None => y.resize(y.len() + n, 0.0),
+        }
+    }
+    if rows == 0 || n == 0 {
+        return y;
+    }
+    // One task per thread, in whole row panels, so each packs its own rows.
+    let mr = kernel.layout().mr;
+    let threads = rayon::current_num_threads().max(1);
+    let per_task = rows.div_ceil(threads).div_ceil(mr) * mr;
+    y.par_chunks_mut(per_task * n).zip(x.par_chunks(per_task * k)).for_each(|(y, x)| {
+        multiply_rows(kernel, x, y, weights, then);
+    });
+    y
+}
+
+/// `y += x · Wᵀ` for one task's rows, cache block by cache block.
+fn multiply_rows(
+    kernel: Kernel,
+    x: &[f32],
+    y: &mut [f32],
+    weights: &PackedWeights,
+    then: &(dyn Fn(&mut [f32]) + Sync),
+) {
+    let layout = kernel.layout();
+    let (mr, nr) = (layout.mr, layout.nr);
+    let (k, n) = (weights.in_dim(), weights.out_dim());
+    let rows = x.len() / k;
+    let block_rows = MC.min(rows.div_ceil(mr) * mr);
+    let mut packed = if layout.bf16 {
+        Values::Bf16(vec![0; block_rows * layout.steps(KC)])
+    } else {
+        Values::F32(vec![0.0; block_rows * KC])
+    };
+    // Edge tiles (a last panel of fewer than mr rows or nr columns) are
+    // computed into this buffer and the valid part added to `y`.
+    let mut edge = [0f32; MAX_TILE];
+    for p0 in (0..k).step_by(KC) {
+        let kc = KC.min(k - p0);
+        let steps = layout.steps(kc);
+        for i0 in (0..rows).step_by(MC) {
+            let mc = MC.min(rows - i0);
+            pack::rows(layout, &x[i0 * k..(i0 + mc) * k], k, p0, kc, &mut packed);
+            for (panel, j0) in (0..n).step_by(nr).enumerate() {
+                let b = weights.panel(panel, p0, kc);
+                let cols = nr.min(n - j0);
+                for (p, r0) in (0..mc).step_by(mr).enumerate() {
+                    let a = row_panel(&packed, p, steps * mr);
+                    let live = mr.min(mc - r0);
+                    let at = (i0 + r0) * n + j0;
+                    if live == mr && cols == nr {
+                        kernel.multiply(steps, a, b, &mut y[at..], n);
+                    } else {
+                        let edge = &mut edge[..mr * nr];
+                        edge.fill(0.0);
+                        kernel.multiply(steps, a, b, edge, nr);
+                        for r in 0..live {
+                            let row = &mut y[at + r * n..at + r * n + cols];
+                            row.iter_mut().zip(&edge[r * nr..]).for_each(|(y, e)| *y += e);
+                        }
+                    }
+                }
+            }
+            if p0 + kc == k {
+                then(&mut y[i0 * n..(i0 + mc) * n]);
+            }
+        }
+    }
+}
+
+/// Row panel `p` of the packed activations, `len` values long.
+fn row_panel(packed: &Values, p: usize, len: usize) -> pack::Panel<'_> {
+    match packed {
+        Values::F32(data) => pack::Panel::F32(&data[p * len..][..len]),
+        Values::Bf16(data) => pack::Panel::Bf16(&data[p * len..][..len]),
+    }
+}

@@ -1,0 +1,136 @@
+//! The full-size ViT-B/32 (12 layers a tower, 768 wide) equals transformers on
+//! every tower kernel this CPU runs, f32 and bf16: the tiny fixtures have 2
+//! layers, where rounding has less depth to grow through.
+//!
+//! No 605 MB checkpoint is committed: `models/fixtures/make_vitb32_reference.py`
+//! drew its ~151 M weights from a rule anyone can recompute (the `tensors`
+//! table of `tests/fixtures/reference/vit-b-32-generated.json`), and this test
+//! regenerates them bit for bit, writes the checkpoint to a temporary
+//! directory and compares its vectors with transformers' in that file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use photofind_clip::{Clip, gemm};
+use photofind_core::{Embedder, Embedding, photo};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The bars (#17): images at least this cosine to transformers' vectors ...
+const IMAGE_BAR: f32 = 0.999;
+/// ... and texts this.
+const TEXT_BAR: f32 = 0.9999;
+
+#[derive(Deserialize)]
+struct Reference {
+    config: Value,
+    preprocessor_config: Value,
+    tensors: Vec<TensorRule>,
+    images: Vec<Vector>,
+    texts: Vec<Vector>,
+}
+
+#[derive(Deserialize)]
+struct TensorRule {
+    name: String,
+    shape: Vec<usize>,
+    offset: f64,
+    scale: f64,
+}
+
+#[derive(Deserialize)]
+struct Vector {
+    #[serde(alias = "text")]
+    file: String,
+    vector: Vec<f32>,
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn fnv1a64(text: &str) -> u64 {
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3))
+}
+
+/// The generator's value `index` of tensor `name`: uniform in [-1, 1), exact in f32.
+fn uniform(seed: u64, index: u64) -> f32 {
+    let mut z = seed.wrapping_add((index + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+}
+
+fn tensor(rule: &TensorRule) -> Tensor {
+    let (seed, offset, scale) = (fnv1a64(&rule.name), rule.offset as f32, rule.scale as f32);
+    let count: usize = rule.shape.iter().product();
+    let values: Vec<f32> = (0..count as u64).map(|i| offset + scale * uniform(seed, i)).collect();
+    Tensor::from_vec(values, rule.shape.as_slice(), &Device::Cpu).expect("shape holds the values")
+}
+
+/// The checkpoint directory, written under `dir`.
+fn write_checkpoint(reference: &Reference, dir: &Path) {
+    let tensors: HashMap<String, Tensor> =
+        reference.tensors.iter().map(|r| (r.name.clone(), tensor(r))).collect();
+    candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).expect("writes weights");
+    let json = |name: &str, value: &Value| {
+        std::fs::write(dir.join(name), serde_json::to_vec(value).expect("json")).expect("writes json");
+    };
+    json("config.json", &reference.config);
+    json("preprocessor_config.json", &reference.preprocessor_config);
+    for name in ["tokenizer.json", "tokenizer_config.json"] {
+        std::fs::copy(fixtures().join("models/tiny-p32-quickgelu").join(name), dir.join(name))
+            .expect("copies");
+    }
+}
+
+fn cosines(got: &[Embedding], expected: &[Vector]) -> Vec<(String, f32)> {
+    assert_eq!(got.len(), expected.len(), "one vector per reference");
+    let normalized = |v: &Vector| Embedding::normalized(v.vector.clone());
+    got.iter().zip(expected).map(|(g, e)| (e.file.clone(), g.cosine(&normalized(e)))).collect()
+}
+
+#[test]
+fn every_kernel_holds_the_bar_on_a_full_size_model() {
+    let json = std::fs::read(fixtures().join("reference/vit-b-32-generated.json")).expect("reference exists");
+    let reference: Reference = serde_json::from_slice(&json).expect("reference parses");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_checkpoint(&reference, dir.path());
+
+    // The bar means something: it is tighter than the closest two photos.
+    let photos: Vec<Embedding> =
+        reference.images.iter().map(|i| Embedding::normalized(i.vector.clone())).collect();
+    let closest = (0..photos.len())
+        .flat_map(|a| (a + 1..photos.len()).map(move |b| (a, b)))
+        .map(|(a, b)| photos[a].cosine(&photos[b]))
+        .fold(f32::MIN, f32::max);
+    assert!(closest < IMAGE_BAR - 0.005, "two reference photos are {closest} alike");
+
+    // The portable kernels are left out: the bit-exact unit tests tie them to the fast ones.
+    let fast = gemm::Kernel::available().into_iter().filter(|k| !format!("{k:?}").starts_with("Portable"));
+    for kernel in std::iter::once(None).chain(fast.map(Some)) {
+        let clip = Clip::load_with(dir.path(), Device::Cpu, kernel).expect("loads");
+        let inputs: Vec<_> = reference
+            .images
+            .iter()
+            .map(|i| {
+                clip.prepare_image(&photo::decode(&fixtures().join(&i.file)).expect("decodes"))
+                    .expect("prepares")
+            })
+            .collect();
+        let vectors = clip.embed_images(&inputs).expect("embeds");
+        for (file, cosine) in cosines(&vectors, &reference.images) {
+            eprintln!("{kernel:?} {file}: cosine {cosine:.7}");
+            assert!(cosine >= IMAGE_BAR, "{kernel:?} {file}: cosine {cosine} below {IMAGE_BAR}");
+        }
+        if kernel.is_none() {
+            let texts: Vec<&str> = reference.texts.iter().map(|t| t.file.as_str()).collect();
+            for (text, cosine) in cosines(&clip.embed_texts(&texts).expect("embeds"), &reference.texts) {
+                eprintln!("text {text:?}: cosine {cosine:.7}");
+                assert!(cosine >= TEXT_BAR, "text {text:?}: cosine {cosine} below {TEXT_BAR}");
+            }
+        }
+    }
+}
