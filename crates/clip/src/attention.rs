@@ -49,6 +49,12 @@ pub fn attend(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Head
 
 fn one_image(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: `one_image_avx512` only needs AVX-512F, which the CPU was just found to have.
+        #[allow(unsafe_code)]
+        return unsafe { one_image_avx512(q, k, v, mask, shape, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: `one_image_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
@@ -60,6 +66,14 @@ fn one_image(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn one_image_avx2(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
+    one_image_with(q, k, v, mask, shape, out);
+}
+
+/// [`one_image_with`] 16 lanes wide: the same operations (no FMA
+/// contraction), so the same values as the AVX2 path.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn one_image_avx512(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     one_image_with(q, k, v, mask, shape, out);
 }
 
