@@ -12,6 +12,9 @@ use rayon::prelude::*;
 
 use crate::fused::exp;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 /// The shape of one attention call.
 #[derive(Clone, Copy)]
 pub struct Heads {
@@ -50,9 +53,9 @@ pub fn attend(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Head
 fn one_image(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: `one_image_avx512` only needs AVX-512F, which the CPU was just found to have.
+        // SAFETY: `avx512::one_image` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { one_image_avx512(q, k, v, mask, shape, out) };
+        return unsafe { avx512::one_image(q, k, v, mask, shape, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
@@ -66,14 +69,6 @@ fn one_image(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn one_image_avx2(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
-    one_image_with(q, k, v, mask, shape, out);
-}
-
-/// [`one_image_with`] 16 lanes wide: the same operations (no FMA
-/// contraction), so the same values as the AVX2 path.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn one_image_avx512(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     one_image_with(q, k, v, mask, shape, out);
 }
 
@@ -184,6 +179,38 @@ mod tests {
             let diff = (ours - candle_attention(&q, &k, &v, mask, shape)).expect("sub");
             let diff = diff.abs().and_then(|d| d.max_all()?.to_scalar::<f32>()).expect("max");
             assert!(diff < 1e-5, "masked {}: {diff}", mask.is_some());
+        }
+    }
+
+    #[test]
+    fn the_row_path_and_the_blocked_avx512_path_agree() {
+        // Shapes across the 4-row and 64-lane blocks, with and without a mask.
+        for (seq, heads, head_dim) in [(13, 3, 20), (50, 2, 64), (77, 1, 70), (1, 1, 1)] {
+            let shape = Heads { seq, heads, head_dim, scale: (head_dim as f32).powf(-0.5) };
+            let n = seq * heads * head_dim;
+            let [q, k, v] = [1u64, 2, 3].map(|s| {
+                (0..n)
+                    .map(|i| ((i as u64 * 2654435761 + s * 40503) % 1000) as f32 / 500.0 - 1.0)
+                    .collect::<Vec<_>>()
+            });
+            let causal: Vec<f32> =
+                (0..seq * seq).map(|at| if at % seq > at / seq { f32::NEG_INFINITY } else { 0.0 }).collect();
+            for mask in [None, Some(causal.as_slice())] {
+                let mut row = vec![0f32; n];
+                one_image_with(&q, &k, &v, mask, shape, &mut row);
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    let mut blocked = vec![0f32; n];
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        avx512::one_image(&q, &k, &v, mask, shape, &mut blocked)
+                    };
+                    let worst = row.iter().zip(&blocked).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                    assert!(worst < 1e-5, "{seq}×{heads}×{head_dim}, masked {}: {worst}", mask.is_some());
+                }
+                assert!(row.iter().all(|x| x.is_finite()));
+            }
         }
     }
 }
