@@ -119,7 +119,7 @@ fn packed_gflops(a: &Tensor, w: &Tensor, rows: usize) -> Result<serde_json::Map<
     let (n, k) = w.dims2()?;
     let (w, x) = (w.flatten_all()?.to_vec1::<f32>()?, a.flatten_all()?.to_vec1::<f32>()?);
     let mut gflops = serde_json::Map::new();
-    let fast = gemm::Kernel::available().into_iter().filter(|k| !format!("{k:?}").starts_with("Portable"));
+    let fast = gemm::Kernel::available().into_iter().filter(|k| !k.is_portable());
     for kernel in fast {
         let packed = gemm::PackedWeights::new(kernel.layout(), &w, n, k, None);
         gemm::linear(kernel, &x, rows, &packed);

@@ -55,7 +55,7 @@ impl Dense {
     /// again for another kernel repacks from the packed f32 weights; from
     /// bf16 only to a kernel of the same layout (the rounding cannot be undone).
     pub fn pack(&mut self, kernel: Kernel) -> Result<()> {
-        let weights = match &mut self.packed {
+        let (weights, out_dim, in_dim) = match &mut self.packed {
             Some((current, weights)) if weights.layout() == kernel.layout() => {
                 *current = kernel;
                 return Ok(());
@@ -74,7 +74,6 @@ impl Dense {
                 (weight.flatten_all()?.to_vec1::<f32>()?, out_dim, in_dim)
             }
         };
-        let (weights, out_dim, in_dim) = weights;
         let packed = PackedWeights::new(kernel.layout(), &weights, out_dim, in_dim, self.bias.clone());
         self.packed = Some((kernel, packed));
         let empty = Tensor::zeros((out_dim, 0), DType::F32, self.linear.weight().device())?;

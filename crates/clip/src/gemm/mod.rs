@@ -94,6 +94,11 @@ impl Kernel {
         Layout { mr, nr, bf16 }
     }
 
+    /// Whether this is one of the plain-Rust reference kernels (slow; for tests).
+    pub fn is_portable(self) -> bool {
+        matches!(self, Kernel::Portable | Kernel::PortableBf16)
+    }
+
     /// Whether the products round to bf16 (see [`Precision`]).
     pub fn is_reduced(self) -> bool {
         self.layout().bf16
