@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use photofind_core::store::{Error, ModelKey, Store};
 use serde_json::Value;
@@ -45,14 +45,20 @@ impl Rng {
     }
 }
 
-/// When to kill a run: after its `events`-th event (progress or commit;
-/// so the kill lands where the pipeline is, however fast the machine),
-/// plus `delay`.
+/// When to kill a run: after its `events`-th event (progress or commit),
+/// plus `between` of the gap that led up to that event. Both are tied to
+/// the run's own pace, never to a clock, so a kill lands mid-run on a fast
+/// machine as on a slow one, anywhere between two events (inside a commit
+/// too).
 #[derive(Debug, Clone, Copy)]
 struct Moment {
     events: usize,
-    delay: Duration,
+    between: f64,
 }
+
+/// The longest a kill waits after its event: a run that ends (or hangs)
+/// right after it is still killed soon.
+const MOST_WAIT: Duration = Duration::from_millis(250);
 
 /// Starts an index run, kills it at `moment`, and returns the paths it
 /// reported as committed.
@@ -74,13 +80,17 @@ fn index_and_kill(data: &Path, root: &Path, moment: Moment) -> BTreeSet<PathBuf>
         }
     });
     let mut events = Vec::new();
+    let (mut last, mut gap) = (Instant::now(), Duration::ZERO);
     while events.len() < moment.events {
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(event) => events.push(event),
+            Ok(event) => {
+                events.push(event);
+                (gap, last) = (last.elapsed(), Instant::now());
+            }
             Err(_) => break, // the run ended (or hangs: the checks below tell)
         }
     }
-    std::thread::sleep(moment.delay);
+    std::thread::sleep(gap.mul_f64(moment.between).min(MOST_WAIT));
     child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
     child.wait().expect("reaped");
     reader.join().expect("reader");
@@ -126,8 +136,7 @@ fn sigkill_at_random_moments_loses_nothing_committed_and_redoes_nothing() {
     let mut before = BTreeSet::new();
     let (mut killed_mid_run, mut advanced) = (0, 0);
     for kill in 0..KILLS {
-        let moment =
-            Moment { events: 1 + rng.below(6) as usize, delay: Duration::from_millis(rng.below(120)) };
+        let moment = Moment { events: 1 + rng.below(6) as usize, between: rng.below(1000) as f64 / 1000.0 };
         let committed = index_and_kill(data.path(), &root, moment);
         let store = Store::open(&data.path().join("index"), Some(&model()))
             .unwrap_or_else(|e| panic!("kill {kill} at {moment:?}: the index does not open: {e}"));
@@ -146,7 +155,10 @@ fn sigkill_at_random_moments_loses_nothing_committed_and_redoes_nothing() {
         advanced += usize::from(now.len() > before.len());
         before = now;
     }
-    assert!(killed_mid_run >= 10, "only {killed_mid_run} kills landed before the end; slow the run down");
+    assert!(
+        killed_mid_run >= 10,
+        "only {killed_mid_run} kills landed before the end; kill after fewer events"
+    );
     assert!(advanced >= 5, "only {advanced} runs committed anything before the kill; let them run longer");
     // A last run to the end embeds exactly what is missing.
     let out = Command::new(env!("CARGO_BIN_EXE_photofind"))
