@@ -82,10 +82,23 @@ impl Dense {
     }
 
     /// The product with `then` applied to its output in cache (see
-    /// [`gemm::linear_then`]), where the weights are packed; `None` elsewhere.
+    /// [`gemm::linear_fused`]), where the weights are packed; `None` elsewhere.
     pub fn forward_then(&self, xs: &Tensor, then: &(dyn Fn(&mut [f32]) + Sync)) -> Result<Option<Tensor>> {
         let Some((kernel, weights)) = &self.packed else { return Ok(None) };
-        self.forward_packed(xs, *kernel, weights, then).map(Some)
+        self.forward_packed(xs, *kernel, weights, None, then).map(Some)
+    }
+
+    /// `onto + self(xs)`: where the weights are packed, the product starts
+    /// from `onto` (a residual) instead of a pass of its own.
+    pub fn forward_onto(&self, xs: &Tensor, onto: &Tensor) -> Result<Tensor> {
+        let Some((kernel, weights)) = &self.packed else { return onto + self.forward(xs)? };
+        let onto = onto.contiguous()?;
+        let (storage, layout) = onto.storage_and_layout();
+        let onto = match (&*storage, layout.contiguous_offsets()) {
+            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
+            _ => candle_core::bail!("the packed linear path adds onto contiguous f32 on the CPU"),
+        };
+        self.forward_packed(xs, *kernel, weights, Some(onto), &|_| {})
     }
 
     /// The packed path: `xs` made contiguous, multiplied on rayon's pool.
@@ -94,14 +107,18 @@ impl Dense {
         xs: &Tensor,
         kernel: Kernel,
         weights: &PackedWeights,
+        onto: Option<&[f32]>,
         then: &(dyn Fn(&mut [f32]) + Sync),
     ) -> Result<Tensor> {
         let xs = xs.contiguous()?;
         let rows = xs.elem_count() / weights.in_dim().max(1);
+        if onto.is_some_and(|onto| onto.len() != rows * weights.out_dim()) {
+            candle_core::bail!("the residual is not {rows} × {}", weights.out_dim());
+        }
         let (storage, layout) = xs.storage_and_layout();
         let y = match (&*storage, layout.contiguous_offsets()) {
             (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => {
-                gemm::linear_then(kernel, &data[start..end], rows, weights, then)
+                gemm::linear_fused(kernel, &data[start..end], rows, weights, onto, then)
             }
             _ => candle_core::bail!("the packed linear path takes contiguous f32 on the CPU"),
         };
@@ -284,7 +301,7 @@ fn dot(w: &[f32], x: &[f32], fma: impl Fn(f32, f32, f32) -> f32) -> f32 {
 impl Module for Dense {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         if let Some((kernel, weights)) = &self.packed {
-            return self.forward_packed(xs, *kernel, weights, &|_| {});
+            return self.forward_packed(xs, *kernel, weights, None, &|_| {});
         }
         let rows = xs.elem_count() / xs.dim(xs.rank().saturating_sub(1))?.max(1);
         if rows <= SMALL_ROWS

@@ -54,13 +54,15 @@ impl Attention {
             .try_for_each(Dense::halve)
     }
 
-    fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+    /// `residual + attention(xs)`, the sum fused into the output projection.
+    fn forward(&self, xs: &Tensor, mask: Option<&Tensor>, residual: &Tensor) -> Result<Tensor> {
         let (batch, seq, hidden) = xs.dims3()?;
         let scale = (self.head_dim as f64).powf(-0.5);
         let (q, k, v) = (self.q_proj.forward(xs)?, self.k_proj.forward(xs)?, self.v_proj.forward(xs)?);
         let heads = Heads { seq, heads: self.heads, head_dim: self.head_dim, scale: scale as f32 };
         if let Some(out) = attend_tensors(&q, &k, &v, mask, heads) {
-            return self.out_proj.forward(&Tensor::from_vec(out, (batch, seq, hidden), xs.device())?);
+            let out = Tensor::from_vec(out, (batch, seq, hidden), xs.device())?;
+            return self.out_proj.forward_onto(&out, residual);
         }
         // Other devices: candle's ops.
         let q = self.split_heads((q * scale)?, batch, seq)?;
@@ -72,7 +74,7 @@ impl Attention {
         };
         let weights = candle_nn::ops::softmax_last_dim(&scores)?;
         let out = weights.matmul(&v)?.transpose(1, 2)?.reshape((batch, seq, hidden))?;
-        self.out_proj.forward(&out)
+        self.out_proj.forward_onto(&out, residual)
     }
 }
 
@@ -99,10 +101,9 @@ impl EncoderLayer {
     }
 
     fn forward(&self, xs: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let attended = self.self_attn.forward(&self.layer_norm1.forward(xs)?, mask)?;
-        let xs = (xs + attended)?;
+        let xs = self.self_attn.forward(&self.layer_norm1.forward(xs)?, mask, xs)?;
         let hidden = self.mlp_hidden(&self.layer_norm2.forward(&xs)?)?;
-        xs + self.fc2.forward(&hidden)?
+        self.fc2.forward_onto(&hidden, &xs)
     }
 
     /// `activation(fc1(xs))`; QuickGELU applied inside the product where

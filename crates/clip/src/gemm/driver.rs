@@ -18,32 +18,35 @@ const MAX_TILE: usize = 12 * 32;
 /// `x` (`rows × in_dim`, row-major) times the packed weights, plus their bias:
 /// `rows × out_dim`, row-major. Row blocks run in parallel on rayon's pool.
 pub fn linear(kernel: Kernel, x: &[f32], rows: usize, weights: &PackedWeights) -> Vec<f32> {
-    linear_then(kernel, x, rows, weights, &|_| {})
+    linear_fused(kernel, x, rows, weights, None, &|_| {})
 }
 
-/// [`linear`], then `then` applied to each block of finished output rows
-/// while it is still in cache (an activation fused into the product).
+/// [`linear`] added `onto` a `rows × out_dim` tensor (a residual: the sum is
+/// where the product starts, so no pass of its own), then `then` applied to
+/// each block of finished output rows while it is still in cache (an
+/// activation fused into the product).
 ///
 /// # Panics
-/// If the weights were packed for another layout than `kernel`'s, or `x` is
-/// not `rows × in_dim`.
-pub fn linear_then(
+/// If the weights were packed for another layout than `kernel`'s, `x` is not
+/// `rows × in_dim`, or `onto` not `rows × out_dim`.
+pub fn linear_fused(
     kernel: Kernel,
     x: &[f32],
     rows: usize,
     weights: &PackedWeights,
+    onto: Option<&[f32]>,
     then: &(dyn Fn(&mut [f32]) + Sync),
 ) -> Vec<f32> {
     let (k, n) = (weights.in_dim(), weights.out_dim());
     assert_eq!(kernel.layout(), weights.layout(), "{kernel:?} reads weights packed for it");
     assert_eq!(x.len(), rows * k, "x is rows × in_dim");
-    let mut y = Vec::with_capacity(rows * n);
-    for _ in 0..rows {
-        match weights.bias() {
-            Some(bias) => y.extend_from_slice(bias),
-            None => y.resize(y.len() + n, 0.0),
-        }
-    }
+    assert!(
+        onto.is_none_or(|onto| onto.len() == rows * n),
+        "what the product is added onto is rows × out_dim"
+    );
+    // Zeroed pages from the OS: each task writes its own rows' start values
+    // (first touched by the thread that then multiplies into them).
+    let mut y = vec![0f32; rows * n];
     if rows == 0 || n == 0 {
         return y;
     }
@@ -51,10 +54,26 @@ pub fn linear_then(
     let mr = kernel.layout().mr;
     let threads = rayon::current_num_threads().max(1);
     let per_task = rows.div_ceil(threads).div_ceil(mr) * mr;
-    y.par_chunks_mut(per_task * n).zip(x.par_chunks(per_task * k)).for_each(|(y, x)| {
+    y.par_chunks_mut(per_task * n).zip(x.par_chunks(per_task * k)).enumerate().for_each(|(t, (y, x))| {
+        start(y, weights.bias(), onto.map(|onto| &onto[t * per_task * n..][..y.len()]));
         multiply_rows(kernel, x, y, weights, then);
     });
     y
+}
+
+/// Each output row's value before the products: its bias, plus the row it
+/// is added onto.
+fn start(y: &mut [f32], bias: Option<&[f32]>, onto: Option<&[f32]>) {
+    match (bias, onto) {
+        (None, None) => {}
+        (None, Some(onto)) => y.copy_from_slice(onto),
+        (Some(bias), None) => y.chunks_exact_mut(bias.len()).for_each(|row| row.copy_from_slice(bias)),
+        (Some(bias), Some(onto)) => {
+            for (row, onto) in y.chunks_exact_mut(bias.len()).zip(onto.chunks_exact(bias.len())) {
+                row.iter_mut().zip(bias).zip(onto).for_each(|((y, b), o)| *y = o + b);
+            }
+        }
+    }
 }
 
 /// `y += x · Wᵀ` for one task's rows, cache block by cache block.

@@ -24,7 +24,7 @@ mod pack;
 mod portable;
 mod precision;
 
-pub use driver::{linear, linear_then};
+pub use driver::{linear, linear_fused};
 pub use pack::{Layout, PackedWeights};
 pub use precision::Precision;
 

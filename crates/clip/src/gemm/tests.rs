@@ -151,15 +151,23 @@ fn f32_packing_unpacks_to_the_weights_and_bf16_does_not() {
 }
 
 #[test]
-fn the_fused_step_sees_every_finished_output_once() {
+fn the_fused_steps_start_from_the_residual_and_see_every_finished_output_once() {
     let (rows, k, n) = (301, 513, 35);
-    let (w, x) = (noise(8, n * k), noise(10, rows * k));
+    let (w, x, onto) = (noise(8, n * k), noise(10, rows * k), noise(12, rows * n));
     for kernel in Kernel::available() {
-        let packed = PackedWeights::new(kernel.layout(), &w, n, k, Some(noise(9, n)));
-        let plain = linear(kernel, &x, rows, &packed);
-        let doubled =
-            linear_then(kernel, &x, rows, &packed, &|block| block.iter_mut().for_each(|v| *v *= 2.0));
-        let expected: Vec<f32> = plain.iter().map(|v| v * 2.0).collect();
-        assert_eq!(doubled, expected, "{kernel:?}");
+        for bias in [None, Some(noise(9, n))] {
+            let packed = PackedWeights::new(kernel.layout(), &w, n, k, bias.clone());
+            let plain = linear(kernel, &x, rows, &packed);
+            let double = |block: &mut [f32]| block.iter_mut().for_each(|v| *v *= 2.0);
+            let doubled = linear_fused(kernel, &x, rows, &packed, None, &double);
+            let expected: Vec<f32> = plain.iter().map(|v| v * 2.0).collect();
+            assert_eq!(doubled, expected, "{kernel:?}");
+            let added = linear_fused(kernel, &x, rows, &packed, Some(&onto), &|_| {});
+            let worst = added.iter().zip(&plain).zip(&onto).map(|((a, p), o)| (a - (p + o)).abs());
+            let worst = worst.fold(0.0, f32::max);
+            // The same sums in another order: f32 rounding of values ~10.
+            assert!(worst < 1e-4, "{kernel:?}, bias {}: {worst}", bias.is_some());
+            assert_ne!(added, plain, "the residual is added");
+        }
     }
 }
