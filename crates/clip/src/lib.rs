@@ -31,6 +31,7 @@ mod error;
 mod fused;
 pub mod gemm;
 mod model;
+mod norm;
 mod patches;
 mod preprocess;
 mod resample;

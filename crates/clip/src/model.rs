@@ -2,11 +2,12 @@
 //! `VarBuilder` prefixes are the checkpoint's tensor names.
 
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 
 use crate::attention::{Heads, attend_tensors};
 use crate::dense::Dense;
 use crate::gemm::Kernel;
+use crate::norm::{LayerNorm, layer_norm};
 use crate::patches::PatchEmbedding;
 
 use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
@@ -92,11 +93,11 @@ impl EncoderLayer {
         let (d, eps) = (c.hidden_size, c.layer_norm_eps);
         Ok(Self {
             self_attn: Attention::new(vb.pp("self_attn"), c)?,
-            layer_norm1: candle_nn::layer_norm(d, eps, vb.pp("layer_norm1"))?,
+            layer_norm1: layer_norm(d, eps, vb.pp("layer_norm1"))?,
             fc1: Dense::new(d, c.intermediate_size, vb.pp("mlp.fc1"))?,
             fc2: Dense::new(c.intermediate_size, d, vb.pp("mlp.fc2"))?,
             activation: c.activation,
-            layer_norm2: candle_nn::layer_norm(d, eps, vb.pp("layer_norm2"))?,
+            layer_norm2: layer_norm(d, eps, vb.pp("layer_norm2"))?,
         })
     }
 
@@ -177,7 +178,7 @@ impl TextTower {
                 .pp("position_embedding")
                 .get((c.max_position_embeddings, d), "weight")?,
             encoder: Encoder::new(text.pp("encoder"), &c.tower)?,
-            final_layer_norm: candle_nn::layer_norm(d, c.tower.layer_norm_eps, text.pp("final_layer_norm"))?,
+            final_layer_norm: layer_norm(d, c.tower.layer_norm_eps, text.pp("final_layer_norm"))?,
             projection: Dense::no_bias(d, projection_dim, vb.pp("text_projection"))?,
         })
     }
@@ -230,9 +231,9 @@ impl VisionTower {
             class_embedding: embeddings.get(d, "class_embedding")?,
             position_embedding: embeddings.pp("position_embedding").get((patches + 1, d), "weight")?,
             // The checkpoint's own spelling.
-            pre_layernorm: candle_nn::layer_norm(d, eps, vision.pp("pre_layrnorm"))?,
+            pre_layernorm: layer_norm(d, eps, vision.pp("pre_layrnorm"))?,
             encoder: Encoder::new(vision.pp("encoder"), &c.tower)?,
-            post_layernorm: candle_nn::layer_norm(d, eps, vision.pp("post_layernorm"))?,
+            post_layernorm: layer_norm(d, eps, vision.pp("post_layernorm"))?,
             projection: Dense::no_bias(d, projection_dim, vb.pp("visual_projection"))?,
         })
     }

@@ -140,27 +140,66 @@ pub(super) enum Panel<'a> {
 /// `out` as row panels of `layout.mr`: panel `i` holds, step by step, rows
 /// `i·mr .. i·mr + mr` (zeros past the block's last row and past `kc`).
 pub(super) fn rows(layout: Layout, block: &[f32], k: usize, p0: usize, kc: usize, out: &mut Values) {
-    let (mr, steps) = (layout.mr, layout.steps(kc));
     let rows = block.len() / k;
-    let row = |r: usize| &block[r * k + p0..][..kc];
-    let panels = rows.div_ceil(mr);
+    let zeros = vec![0f32; kc];
+    let row = |r: usize| if r < rows { &block[r * k + p0..][..kc] } else { zeros.as_slice() };
+    match layout.mr {
+        6 => panels::<6>(rows, row, kc, out),
+        12 => panels::<12>(rows, row, kc, out),
+        mr => panels_strided(mr, rows, row, kc, out),
+    }
+}
+
+/// [`rows`] for a tile of `MR` rows: each step's `MR` values written side by
+/// side (one pass over the panel, every row read front to back), not row by
+/// row at a stride of `MR` (6 % of the f32 tower went to that). bf16 rows
+/// are rounded into pairs first, a row at a time (a loop that vectorises).
+fn panels<'a, const MR: usize>(rows: usize, row: impl Fn(usize) -> &'a [f32], kc: usize, out: &mut Values) {
+    let panels = rows.div_ceil(MR);
     match out {
         Values::F32(out) => {
-            for (panel, out) in out.chunks_exact_mut(steps * mr).take(panels).enumerate() {
-                for r in 0..mr {
-                    let source = (panel * mr + r < rows).then(|| row(panel * mr + r));
-                    strided(source.unwrap_or(&[]), r, mr, out);
-                }
+            for (panel, out) in out.chunks_exact_mut(kc * MR).take(panels).enumerate() {
+                transpose::<MR, f32>(std::array::from_fn(|r| &row(panel * MR + r)[..kc]), kc, out);
             }
         }
         Values::Bf16(out) => {
-            let mut pairs = vec![0u32; steps];
-            for (panel, out) in out.chunks_exact_mut(steps * mr).take(panels).enumerate() {
+            let steps = kc.div_ceil(2);
+            let mut pairs = vec![0u32; MR * steps];
+            for (panel, out) in out.chunks_exact_mut(steps * MR).take(panels).enumerate() {
+                for (r, pairs) in pairs.chunks_exact_mut(steps).enumerate() {
+                    bf16_pairs(row(panel * MR + r), pairs);
+                }
+                transpose::<MR, u32>(std::array::from_fn(|r| &pairs[r * steps..][..steps]), steps, out);
+            }
+        }
+    }
+}
+
+/// `out[s·MR + r] = rows[r][s]` for `s < steps`.
+#[inline(always)]
+fn transpose<const MR: usize, T: Copy>(rows: [&[T]; MR], steps: usize, out: &mut [T]) {
+    let rows = rows.map(|row| &row[..steps]);
+    for (s, out) in out.chunks_exact_mut(MR).take(steps).enumerate() {
+        for (out, row) in out.iter_mut().zip(&rows) {
+            *out = row[s];
+        }
+    }
+}
+
+/// [`rows`] for any tile height, row by row.
+fn panels_strided<'a>(mr: usize, rows: usize, row: impl Fn(usize) -> &'a [f32], kc: usize, out: &mut Values) {
+    let panels = rows.div_ceil(mr);
+    match out {
+        Values::F32(out) => {
+            for (panel, out) in out.chunks_exact_mut(kc * mr).take(panels).enumerate() {
+                (0..mr).for_each(|r| strided(row(panel * mr + r), r, mr, out));
+            }
+        }
+        Values::Bf16(out) => {
+            let mut pairs = vec![0u32; kc.div_ceil(2)];
+            for (panel, out) in out.chunks_exact_mut(pairs.len() * mr).take(panels).enumerate() {
                 for r in 0..mr {
-                    match (panel * mr + r < rows).then(|| row(panel * mr + r)) {
-                        Some(source) => bf16_pairs(source, &mut pairs),
-                        None => pairs.fill(0),
-                    }
+                    bf16_pairs(row(panel * mr + r), &mut pairs);
                     strided(&pairs, r, mr, out);
                 }
             }
@@ -178,19 +217,45 @@ fn strided<T: Copy + Default>(values: &[T], offset: usize, stride: usize, out: &
 }
 
 /// `values` rounded to bf16 and paired: `pairs[q]` = `values[2q]` in the low
-/// half, `values[2q + 1]` (or 0) in the high half.
+/// half, `values[2q + 1]` (or 0) in the high half. 16 lanes wide where the
+/// CPU has AVX-512 (the build targets baseline x86-64): the rounding of every
+/// activation was most of the bf16 packing.
 pub(super) fn bf16_pairs(values: &[f32], pairs: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: `bf16_pairs_avx512` only needs AVX-512F, which the CPU was just found to have.
+        #[allow(unsafe_code)]
+        return unsafe { bf16_pairs_avx512(values, pairs) };
+    }
+    bf16_pairs_with(values, pairs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn bf16_pairs_avx512(values: &[f32], pairs: &mut [u32]) {
+    bf16_pairs_with(values, pairs);
+}
+
+#[inline(always)]
+fn bf16_pairs_with(values: &[f32], pairs: &mut [u32]) {
     debug_assert_eq!(pairs.len(), values.len().div_ceil(2));
     let (whole, last) = values.split_at(values.len() & !1);
     for (pair, two) in pairs.iter_mut().zip(whole.chunks_exact(2)) {
-        *pair = u32::from(bf16_bits(two[0])) | u32::from(bf16_bits(two[1])) << 16;
+        *pair = bf16_pair(two[0], two[1]);
     }
     if let (Some(&x), Some(pair)) = (last.first(), pairs.last_mut()) {
         *pair = u32::from(bf16_bits(x));
     }
 }
 
+/// `even` and `odd` rounded to bf16, in the low and high half.
+#[inline(always)]
+fn bf16_pair(even: f32, odd: f32) -> u32 {
+    u32::from(bf16_bits(even)) | u32::from(bf16_bits(odd)) << 16
+}
+
 /// `x` rounded to the nearest bf16 (ties to even), as its bits; NaN stays NaN.
+#[inline(always)]
 pub(super) fn bf16_bits(x: f32) -> u16 {
     let bits = x.to_bits();
     let rounded = bits.wrapping_add(0x7FFF + ((bits >> 16) & 1));
@@ -200,4 +265,36 @@ pub(super) fn bf16_bits(x: f32) -> u16 {
 /// The f32 a bf16's bits stand for.
 pub(super) fn bf16_value(bits: u16) -> f32 {
     f32::from_bits(u32::from(bits) << 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tile_height_paths_pack_as_the_row_by_row_path() {
+        // Odd kc (a half bf16 pair), a last panel of few rows, an offset p0.
+        let (k, p0, kc) = (301, 40, 255);
+        for mr in [6, 12] {
+            for rows in [1, mr, 2 * mr + 5] {
+                let block: Vec<f32> = (0..rows * k).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+                for bf16 in [false, true] {
+                    let layout = Layout { mr, nr: 16, bf16 };
+                    let len = rows.div_ceil(mr) * mr * layout.steps(kc);
+                    let empty =
+                        || if bf16 { Values::Bf16(vec![7; len]) } else { Values::F32(vec![7.0; len]) };
+                    let (mut fast, mut plain) = (empty(), empty());
+                    super::rows(layout, &block, k, p0, kc, &mut fast);
+                    let zeros = vec![0f32; kc];
+                    let row = |r: usize| if r < rows { &block[r * k + p0..][..kc] } else { zeros.as_slice() };
+                    panels_strided(mr, rows, row, kc, &mut plain);
+                    match (fast, plain) {
+                        (Values::F32(a), Values::F32(b)) => assert_eq!(a, b, "f32, {mr} × {rows}"),
+                        (Values::Bf16(a), Values::Bf16(b)) => assert_eq!(a, b, "bf16, {mr} × {rows}"),
+                        _ => unreachable!("same kind"),
+                    }
+                }
+            }
+        }
+    }
 }
