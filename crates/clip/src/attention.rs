@@ -4,7 +4,7 @@
 //! runs two small batched matmuls of 50 × 64 × 50 per head, a mask add and
 //! a softmax, and merges the heads back (a fourth copy): 4.2 ms of the
 //! image tower's ~70 per image, for 1 % of its FLOPs. Here each image's
-//! heads are read in place from the projections' (seq, hidden) rows and the
+//! heads are read in place from the QKV product's (seq, 3·hidden) rows and the
 //! result written in the merged layout, scores kept in one small buffer.
 
 use candle_core::{CpuStorage, Storage, Tensor};
@@ -28,76 +28,94 @@ pub struct Heads {
     pub scale: f32,
 }
 
-/// `softmax(q kᵀ · scale + mask) v` for every image and head, where `q`, `k`,
-/// `v` are (batch·seq, heads·head_dim) row-major and `mask`, when given, is
-/// added to every (seq × seq) score matrix. Output: like `q`. Images run in
-/// parallel.
-pub fn attend(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads) -> Vec<f32> {
+/// `softmax(q kᵀ · scale + mask) v` for every image and head, where `qkv`
+/// is (batch·seq, 3·heads·head_dim) row-major, each row q, k and v side by
+/// side (the one product that made them), and `mask`, when given, is added
+/// to every (seq × seq) score matrix. Output: (batch·seq, heads·head_dim).
+/// Images run in parallel.
+pub fn attend(qkv: &[f32], mask: Option<&[f32]>, shape: Heads) -> Vec<f32> {
     let hidden = shape.heads * shape.head_dim;
     let per_image = shape.seq * hidden;
-    assert!(q.len() == k.len() && k.len() == v.len() && q.len().is_multiple_of(per_image.max(1)));
+    assert!(qkv.len().is_multiple_of(3 * per_image.max(1)), "qkv is (batch·seq) × 3·hidden");
     if let Some(mask) = mask {
         assert_eq!(mask.len(), shape.seq * shape.seq, "the mask is seq × seq");
     }
-    let mut out = vec![0f32; q.len()];
+    let mut out = vec![0f32; qkv.len() / 3];
     if per_image == 0 {
         return out;
     }
-    out.par_chunks_mut(per_image).enumerate().for_each(|(b, out)| {
-        let at = b * per_image..(b + 1) * per_image;
-        one_image(&q[at.clone()], &k[at.clone()], &v[at], mask, shape, out);
+    out.par_chunks_mut(per_image).zip(qkv.par_chunks(3 * per_image)).for_each(|(out, qkv)| {
+        one_image(qkv, mask, shape, out);
     });
     out
 }
 
-fn one_image(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
+/// One image's q, k and v: rows of `3·hidden`, each starting at its own offset.
+#[derive(Clone, Copy)]
+struct Qkv<'a> {
+    q: &'a [f32],
+    k: &'a [f32],
+    v: &'a [f32],
+    /// Values from one row to the next.
+    stride: usize,
+}
+
+impl<'a> Qkv<'a> {
+    fn new(qkv: &'a [f32], hidden: usize) -> Self {
+        Self { q: qkv, k: &qkv[hidden..], v: &qkv[2 * hidden..], stride: 3 * hidden }
+    }
+}
+
+fn one_image(qkv: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
+    let qkv = Qkv::new(qkv, shape.heads * shape.head_dim);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: `avx512::one_image` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { avx512::one_image(q, k, v, mask, shape, out) };
+        return unsafe { avx512::one_image(qkv, mask, shape, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: `one_image_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { one_image_avx2(q, k, v, mask, shape, out) };
+        return unsafe { one_image_avx2(qkv, mask, shape, out) };
     }
-    one_image_with(q, k, v, mask, shape, out);
+    one_image_with(qkv, mask, shape, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn one_image_avx2(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
-    one_image_with(q, k, v, mask, shape, out);
+fn one_image_avx2(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
+    one_image_with(qkv, mask, shape, out);
 }
 
 /// One image, head by head: kᵀ copied once per head so every score row is
 /// a sum of `head_dim` scaled rows (vectorised along the keys), then each
 /// output row a sum of `seq` scaled rows of v (vectorised along the head).
 #[inline(always)]
-fn one_image_with(q: &[f32], k: &[f32], v: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
+fn one_image_with(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     let Heads { seq, heads, head_dim, scale } = shape;
+    let Qkv { q, k, v, stride } = qkv;
     let hidden = heads * head_dim;
     let mut kt = vec![0f32; head_dim * seq];
     let mut scores = vec![0f32; seq];
     for h in 0..heads {
         let col = h * head_dim;
         for j in 0..seq {
-            for (d, &x) in k[j * hidden + col..][..head_dim].iter().enumerate() {
+            for (d, &x) in k[j * stride + col..][..head_dim].iter().enumerate() {
                 kt[d * seq + j] = x;
             }
         }
         for i in 0..seq {
             scores.fill(0.0);
-            for (&x, kt) in q[i * hidden + col..][..head_dim].iter().zip(kt.chunks_exact(seq)) {
+            for (&x, kt) in q[i * stride + col..][..head_dim].iter().zip(kt.chunks_exact(seq)) {
                 scores.iter_mut().zip(kt).for_each(|(s, &k)| *s += x * k);
             }
             let row_mask = mask.map(|m| &m[i * seq..][..seq]);
             softmax(&mut scores, scale, row_mask);
             let out = &mut out[i * hidden + col..][..head_dim];
             for (j, &p) in scores.iter().enumerate() {
-                out.iter_mut().zip(&v[j * hidden + col..][..head_dim]).for_each(|(o, &v)| *o += p * v);
+                out.iter_mut().zip(&v[j * stride + col..][..head_dim]).for_each(|(o, &v)| *o += p * v);
             }
         }
     }
@@ -116,22 +134,15 @@ fn softmax(scores: &mut [f32], scale: f32, mask: Option<&[f32]>) {
     scores.iter_mut().for_each(|s| *s /= sum);
 }
 
-/// `attend` on three contiguous f32 CPU tensors of (batch, seq, hidden);
-/// `None` for any other tensors (other devices keep candle's path).
-pub fn attend_tensors(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
-    mask: Option<&Tensor>,
-    shape: Heads,
-) -> Option<Vec<f32>> {
+/// `attend` on a contiguous f32 CPU tensor of (batch, seq, 3·hidden); `None`
+/// for any other tensor (other devices keep candle's path).
+pub fn attend_tensors(qkv: &Tensor, mask: Option<&Tensor>, shape: Heads) -> Option<Vec<f32>> {
     let mask = match mask {
         Some(mask) => Some(mask.flatten_all().ok()?.to_vec1::<f32>().ok()?),
         None => None,
     };
-    let (q, k, v) = (q.storage_and_layout(), k.storage_and_layout(), v.storage_and_layout());
-    let (q, k, v) = (cpu_slice(&q.0, q.1)?, cpu_slice(&k.0, k.1)?, cpu_slice(&v.0, v.1)?);
-    Some(attend(q, k, v, mask.as_deref(), shape))
+    let (storage, layout) = qkv.storage_and_layout();
+    Some(attend(cpu_slice(&storage, layout)?, mask.as_deref(), shape))
 }
 
 /// A contiguous f32 CPU tensor's values.
@@ -174,7 +185,8 @@ mod tests {
             .collect();
         let causal = Tensor::from_vec(causal, (shape.seq, shape.seq), &Device::Cpu).expect("mask");
         for mask in [None, Some(&causal)] {
-            let ours = attend_tensors(&q, &k, &v, mask, shape).expect("cpu f32");
+            let qkv = Tensor::cat(&[&q, &k, &v], 2).expect("qkv");
+            let ours = attend_tensors(&qkv, mask, shape).expect("cpu f32");
             let ours = Tensor::from_vec(ours, dims, &Device::Cpu).expect("ours");
             let diff = (ours - candle_attention(&q, &k, &v, mask, shape)).expect("sub");
             let diff = diff.abs().and_then(|d| d.max_all()?.to_scalar::<f32>()).expect("max");
@@ -188,23 +200,21 @@ mod tests {
         for (seq, heads, head_dim) in [(13, 3, 20), (50, 2, 64), (77, 1, 70), (1, 1, 1)] {
             let shape = Heads { seq, heads, head_dim, scale: (head_dim as f32).powf(-0.5) };
             let n = seq * heads * head_dim;
-            let [q, k, v] = [1u64, 2, 3].map(|s| {
-                (0..n)
-                    .map(|i| ((i as u64 * 2654435761 + s * 40503) % 1000) as f32 / 500.0 - 1.0)
-                    .collect::<Vec<_>>()
-            });
+            let qkv: Vec<f32> =
+                (0..3 * n).map(|i| ((i as u64 * 2654435761 + 40503) % 1000) as f32 / 500.0 - 1.0).collect();
+            let qkv = Qkv::new(&qkv, heads * head_dim);
             let causal: Vec<f32> =
                 (0..seq * seq).map(|at| if at % seq > at / seq { f32::NEG_INFINITY } else { 0.0 }).collect();
             for mask in [None, Some(causal.as_slice())] {
                 let mut row = vec![0f32; n];
-                one_image_with(&q, &k, &v, mask, shape, &mut row);
+                one_image_with(qkv, mask, shape, &mut row);
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     let mut blocked = vec![0f32; n];
                     // SAFETY: the CPU has AVX-512F (checked just above).
                     #[allow(unsafe_code)]
                     unsafe {
-                        avx512::one_image(&q, &k, &v, mask, shape, &mut blocked)
+                        avx512::one_image(qkv, mask, shape, &mut blocked)
                     };
                     let worst = row.iter().zip(&blocked).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
                     assert!(worst < 1e-5, "{seq}×{heads}×{head_dim}, masked {}: {worst}", mask.is_some());

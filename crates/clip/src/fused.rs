@@ -95,7 +95,11 @@ pub(crate) fn exp(x: f32) -> f32 {
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
-    let e = (p * r * r + r + 1.0) * f32::from_bits(((n as i32 + 127) << 23) as u32);
+    // 2ⁿ from n's bits: n is whole and in [-126, 126], so adding 1.5·2²³
+    // leaves it in the low mantissa bits (`n as i32` saturates, a conversion
+    // compilers leave scalar: it made QuickGELU 2.3 cycles a value on AVX-512).
+    let n = (n + 12_582_912.0).to_bits() as i32 - 0x4B40_0000;
+    let e = (p * r * r + r + 1.0) * f32::from_bits(((n + 127) << 23) as u32);
     if underflow { 0.0 } else { e }
 }
 

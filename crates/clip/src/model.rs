@@ -23,9 +23,9 @@ impl Module for Activation {
 }
 
 struct Attention {
-    q_proj: Dense,
-    k_proj: Dense,
-    v_proj: Dense,
+    /// q, k and v projected by one product (their weights stacked): the
+    /// activations are read and packed once, not three times.
+    qkv: Dense,
     out_proj: Dense,
     heads: usize,
     head_dim: usize,
@@ -34,10 +34,15 @@ struct Attention {
 impl Attention {
     fn new(vb: VarBuilder, c: &TowerConfig) -> Result<Self> {
         let d = c.hidden_size;
+        let [q, k, v] = ["q_proj", "k_proj", "v_proj"].map(|name| candle_nn::linear(d, d, vb.pp(name)));
+        let (q, k, v) = (q?, k?, v?);
+        let weight = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+        let bias = match (q.bias(), k.bias(), v.bias()) {
+            (Some(q), Some(k), Some(v)) => Some(Tensor::cat(&[q, k, v], 0)?),
+            _ => candle_core::bail!("the q, k and v projections have biases"),
+        };
         Ok(Self {
-            q_proj: Dense::new(d, d, vb.pp("q_proj"))?,
-            k_proj: Dense::new(d, d, vb.pp("k_proj"))?,
-            v_proj: Dense::new(d, d, vb.pp("v_proj"))?,
+            qkv: Dense::from_linear(candle_nn::Linear::new(weight, bias))?,
             out_proj: Dense::new(d, d, vb.pp("out_proj"))?,
             heads: c.num_attention_heads,
             head_dim: d / c.num_attention_heads,
@@ -50,24 +55,27 @@ impl Attention {
     }
 
     fn halve(&mut self) -> Result<()> {
-        [&mut self.q_proj, &mut self.k_proj, &mut self.v_proj, &mut self.out_proj]
-            .into_iter()
-            .try_for_each(Dense::halve)
+        [&mut self.qkv, &mut self.out_proj].into_iter().try_for_each(Dense::halve)
+    }
+
+    fn pack(&mut self, kernel: Kernel) -> Result<()> {
+        [&mut self.qkv, &mut self.out_proj].into_iter().try_for_each(|dense| dense.pack(kernel))
     }
 
     /// `residual + attention(xs)`, the sum fused into the output projection.
     fn forward(&self, xs: &Tensor, mask: Option<&Tensor>, residual: &Tensor) -> Result<Tensor> {
         let (batch, seq, hidden) = xs.dims3()?;
         let scale = (self.head_dim as f64).powf(-0.5);
-        let (q, k, v) = (self.q_proj.forward(xs)?, self.k_proj.forward(xs)?, self.v_proj.forward(xs)?);
+        let qkv = self.qkv.forward(xs)?;
         let heads = Heads { seq, heads: self.heads, head_dim: self.head_dim, scale: scale as f32 };
-        if let Some(out) = attend_tensors(&q, &k, &v, mask, heads) {
+        if let Some(out) = attend_tensors(&qkv, mask, heads) {
             let out = Tensor::from_vec(out, (batch, seq, hidden), xs.device())?;
             return self.out_proj.forward_onto(&out, residual);
         }
         // Other devices: candle's ops.
-        let q = self.split_heads((q * scale)?, batch, seq)?;
-        let (k, v) = (self.split_heads(k, batch, seq)?, self.split_heads(v, batch, seq)?);
+        let part = |i: usize| qkv.narrow(2, i * hidden, hidden);
+        let q = self.split_heads((part(0)? * scale)?, batch, seq)?;
+        let (k, v) = (self.split_heads(part(1)?, batch, seq)?, self.split_heads(part(2)?, batch, seq)?);
         let scores = q.matmul(&k.t()?)?;
         let scores = match mask {
             Some(mask) => scores.broadcast_add(mask)?,
@@ -138,10 +146,7 @@ impl Encoder {
     /// Every linear layer's products on `kernel`, weights packed (see [`Dense::pack`]).
     fn pack(&mut self, kernel: Kernel) -> Result<()> {
         for layer in &mut self.layers {
-            let attn = &mut layer.self_attn;
-            for dense in [&mut attn.q_proj, &mut attn.k_proj, &mut attn.v_proj, &mut attn.out_proj] {
-                dense.pack(kernel)?;
-            }
+            layer.self_attn.pack(kernel)?;
             layer.fc1.pack(kernel)?;
             layer.fc2.pack(kernel)?;
         }

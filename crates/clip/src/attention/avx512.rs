@@ -11,7 +11,7 @@ use std::arch::x86_64::{
     __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
-use super::{Heads, softmax};
+use super::{Heads, Qkv, softmax};
 
 /// Query rows per block.
 const R: usize = 4;
@@ -24,15 +24,9 @@ const BLOCK: usize = 64;
 /// The CPU must have AVX-512F. Every slice the block sums read is
 /// bounds-checked by [`block_sum`] before its loads.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn one_image(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    mask: Option<&[f32]>,
-    shape: Heads,
-    out: &mut [f32],
-) {
+pub(super) unsafe fn one_image(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     let Heads { seq, heads, head_dim, scale } = shape;
+    let Qkv { q, k, v, stride } = qkv;
     let hidden = heads * head_dim;
     let (keys, dims) = (seq.div_ceil(BLOCK) * BLOCK, head_dim.div_ceil(BLOCK) * BLOCK);
     // Per head: kᵀ (head_dim × keys) and v (seq × dims), zero-padded to whole blocks.
@@ -43,15 +37,15 @@ pub(super) unsafe fn one_image(
     for h in 0..heads {
         let col = h * head_dim;
         for j in 0..seq {
-            let row = &k[j * hidden + col..][..head_dim];
+            let row = &k[j * stride + col..][..head_dim];
             row.iter().enumerate().for_each(|(d, &x)| kt[d * keys + j] = x);
-            vh[j * dims..][..head_dim].copy_from_slice(&v[j * hidden + col..][..head_dim]);
+            vh[j * dims..][..head_dim].copy_from_slice(&v[j * stride + col..][..head_dim]);
         }
         for i0 in (0..seq).step_by(R) {
             let rows = R.min(seq - i0);
             qb.fill(0.0);
             for r in 0..rows {
-                qb[r * head_dim..][..head_dim].copy_from_slice(&q[(i0 + r) * hidden + col..][..head_dim]);
+                qb[r * head_dim..][..head_dim].copy_from_slice(&q[(i0 + r) * stride + col..][..head_dim]);
             }
             for k0 in (0..keys).step_by(BLOCK) {
                 // SAFETY: AVX-512F (this function's promise); block_sum checks the slices.
