@@ -72,10 +72,19 @@ impl TowerKernel {
 /// (activations times transposed weights, as candle's Linear does).
 pub fn matmul(args: &MatmulArgs) -> Result<Value> {
     let rows = args.batch * 50;
-    let shapes =
-        [("qkv/out 768x768", 768, 768), ("mlp up 768x3072", 768, 3072), ("mlp down 3072x768", 3072, 768)];
+    // The image tower's products, each once per layer.
+    let shapes = [
+        ("qkv 768x2304", 768, 2304),
+        ("out 768x768", 768, 768),
+        ("mlp up 768x3072", 768, 3072),
+        ("mlp down 3072x768", 3072, 768),
+    ];
     let mut results = Vec::new();
     let (mut best, mut best_packed): (f64, f64) = (0.0, 0.0);
+    // Seconds per GFLOP of each packed kernel over the tower's shapes, each
+    // weighted by its FLOPs: the rate a tower made only of these products runs at.
+    let mut tower_seconds = serde_json::Map::new();
+    let tower_flops: f64 = shapes.iter().map(|&(_, k, n)| (k * n) as f64).sum();
     for (name, k, n) in shapes {
         let a = Tensor::randn(0f32, 1f32, (rows, k), &Device::Cpu)?;
         let w = Tensor::randn(0f32, 1f32, (n, k), &Device::Cpu)?;
@@ -90,6 +99,11 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
         best = best.max(gflops);
         let packed = packed_gflops(&a, &w.t()?, rows)?;
         best_packed = packed.values().filter_map(Value::as_f64).fold(best_packed, f64::max);
+        for (kernel, rate) in &packed {
+            let share = (k * n) as f64 / tower_flops / rate.as_f64().unwrap_or(f64::NAN);
+            let seconds = tower_seconds.get(kernel).and_then(Value::as_f64).unwrap_or(0.0) + share;
+            tower_seconds.insert(kernel.clone(), json!(seconds));
+        }
         results.push(json!({
             "shape": format!("{rows}x{k} @ {k}x{n}"),
             "layer": name,
@@ -104,6 +118,10 @@ pub fn matmul(args: &MatmulArgs) -> Result<Value> {
         "shapes": results,
         "best_gflops": best,
         "packed_best_gflops": best_packed,
+        "packed_tower_mix_gflops": tower_seconds
+            .into_iter()
+            .map(|(kernel, seconds)| (kernel, json!(1.0 / seconds.as_f64().unwrap_or(f64::NAN))))
+            .collect::<serde_json::Map<_, _>>(),
         "text_query_shapes": small_matmuls()?,
     }))
 }
