@@ -79,6 +79,28 @@ fn gelu(x: f32) -> f32 {
     x / (1.0 + exp(-1.702 * x))
 }
 
+/// `values` folded with `step` in 16 independent lanes (a loop that
+/// vectorises, where one chain of adds or `f32::max`'s NaN rules would not),
+/// then the lanes combined with `merge`.
+#[inline(always)]
+pub(crate) fn lanes(
+    values: &[f32],
+    start: f32,
+    step: impl Fn(f32, f32) -> f32,
+    merge: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [start; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = step(*a, v);
+        }
+    }
+    let folded = acc.into_iter().fold(start, merge);
+    chunks.remainder().iter().fold(folded, |a, &v| step(a, v))
+}
+
 /// `eˣ` to ≈ 1 ulp (Cephes' `expf`: `x = n·ln 2 + r`, a degree-6 polynomial
 /// in `r`), branch-free so a loop over it vectorises. Below -87 it is 0
 /// (a masked score, `-∞`, weighs nothing), above 87 it stays at `e⁸⁷`:

@@ -3,7 +3,7 @@
 //! candle's fused layer norm runs one rayon task per row and sums each row
 //! in a single scalar chain (`sum += v`, four cycles an add): ~4 % of the
 //! f32 image tower, 24 calls of 800 rows per batch. Here rows go to rayon in
-//! blocks, each row summed in 16 lanes (mean first, then the variance around
+//! blocks, each row summed in 16 lanes (`fused::lanes`) (mean first, then the variance around
 //! it: two passes, as PyTorch computes it, not `E[x²] − mean²`). Other
 //! devices keep candle's op.
 
@@ -13,8 +13,6 @@ use rayon::prelude::*;
 
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
-/// Accumulator lanes per row sum.
-const LANES: usize = 16;
 
 /// `(x − mean) / √(var + eps) · weight + bias` over the last dimension,
 /// like `candle_nn::LayerNorm`.
@@ -109,17 +107,10 @@ fn normalize_with(x: &[f32], out: &mut [f32], weight: &[f32], bias: &[f32], eps:
     }
 }
 
-/// `Σ f(v)` in `LANES` independent accumulators (so the loop vectorises).
+/// `Σ f(v)`, in lanes.
 #[inline(always)]
 fn lane_sum(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let mut acc = [0f32; LANES];
-    let mut chunks = x.chunks_exact(LANES);
-    for chunk in &mut chunks {
-        for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a += f(v);
-        }
-    }
-    acc.iter().sum::<f32>() + chunks.remainder().iter().map(|&v| f(v)).sum::<f32>()
+    crate::fused::lanes(x, 0.0, |a, v| a + f(v), |a, b| a + b)
 }
 
 #[cfg(test)]
