@@ -69,7 +69,12 @@ describe("near duplicates in the app", { timeout: 240_000 }, () => {
     });
     driver = await startTauriDriver();
     app = await Session.start(driver.url, binary);
-    await waitFor(async () => /^Up to date/.test(await status()) || undefined, { what: "indexing", timeoutMs: 120_000 });
+    let said = "nothing yet";
+    const upToDate = async () => /^Up to date/.test((said = await status())) || undefined;
+    await waitFor(upToDate, { what: "indexing", timeoutMs: 120_000 }).catch(async (error) => {
+      await shoot("duplicates-indexing-timeout").catch(() => {});
+      throw new Error(`${error.message}; the status said "${said}"`);
+    });
   });
 
   after(async () => {

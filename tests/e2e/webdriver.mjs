@@ -10,6 +10,7 @@ export async function waitFor(probe, { timeoutMs = 10_000, intervalMs = 100, wha
     try {
       const value = await probe();
       if (value !== undefined) return value;
+      lastError = undefined; // an error from before the last try says nothing about now
     } catch (error) {
       lastError = error;
     }
