@@ -29,8 +29,12 @@ pub(super) unsafe fn one_image(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out
     let Qkv { q, k, v, stride } = qkv;
     let hidden = heads * head_dim;
     let (keys, dims) = (seq.div_ceil(BLOCK) * BLOCK, head_dim.div_ceil(BLOCK) * BLOCK);
+    // v's rows are read in place when a head is whole blocks wide (ViT-B/32's
+    // 64), q's for every block of R rows; only the rest is copied out.
+    let v_in_place = head_dim.is_multiple_of(BLOCK);
     // Per head: kᵀ (head_dim × keys) and v (seq × dims), zero-padded to whole blocks.
-    let (mut kt, mut vh) = (vec![0f32; head_dim * keys], vec![0f32; seq * dims]);
+    let mut kt = vec![0f32; head_dim * keys];
+    let mut vh = vec![0f32; if v_in_place { 0 } else { seq * dims }];
     // Per block of rows: its q (R × head_dim) and scores (R × keys).
     let (mut qb, mut scores) = (vec![0f32; R * head_dim], vec![0f32; R * keys]);
     let mut block = [0f32; R * BLOCK];
@@ -39,17 +43,24 @@ pub(super) unsafe fn one_image(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out
         for j in 0..seq {
             let row = &k[j * stride + col..][..head_dim];
             row.iter().enumerate().for_each(|(d, &x)| kt[d * keys + j] = x);
-            vh[j * dims..][..head_dim].copy_from_slice(&v[j * stride + col..][..head_dim]);
+            if !v_in_place {
+                vh[j * dims..][..head_dim].copy_from_slice(&v[j * stride + col..][..head_dim]);
+            }
         }
         for i0 in (0..seq).step_by(R) {
             let rows = R.min(seq - i0);
-            qb.fill(0.0);
-            for r in 0..rows {
-                qb[r * head_dim..][..head_dim].copy_from_slice(&q[(i0 + r) * stride + col..][..head_dim]);
-            }
+            let (qs, q_stride) = if rows == R {
+                (&q[i0 * stride + col..], stride)
+            } else {
+                qb.fill(0.0);
+                for r in 0..rows {
+                    qb[r * head_dim..][..head_dim].copy_from_slice(&q[(i0 + r) * stride + col..][..head_dim]);
+                }
+                (&qb[..], head_dim)
+            };
             for k0 in (0..keys).step_by(BLOCK) {
                 // SAFETY: AVX-512F (this function's promise); block_sum checks the slices.
-                unsafe { block_sum(head_dim, &qb, head_dim, &kt[k0..], keys, &mut block) };
+                unsafe { block_sum(head_dim, qs, q_stride, &kt[k0..], keys, &mut block) };
                 for r in 0..R {
                     scores[r * keys + k0..][..BLOCK].copy_from_slice(&block[r * BLOCK..][..BLOCK]);
                 }
@@ -59,8 +70,9 @@ pub(super) unsafe fn one_image(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out
                 softmax(&mut scores[r * keys..][..seq], scale, row_mask);
             }
             for e0 in (0..dims).step_by(BLOCK) {
+                let (vs, v_stride) = if v_in_place { (&v[col + e0..], stride) } else { (&vh[e0..], dims) };
                 // SAFETY: as above.
-                unsafe { block_sum(seq, &scores, keys, &vh[e0..], dims, &mut block) };
+                unsafe { block_sum(seq, &scores, keys, vs, v_stride, &mut block) };
                 let width = BLOCK.min(head_dim - e0);
                 for r in 0..rows {
                     let at = (i0 + r) * hidden + col + e0;
