@@ -152,9 +152,9 @@ impl EncoderLayer {
 /// Rows per block of the MLP. In blocks, fc1's output (four times as wide:
 /// 9.8 MB for 16 images) is never whole: each block's (≤ 4.9 MB) stays in
 /// cache and reuses the allocator's memory, where the whole one came back as
-/// fresh pages from the OS on most layers (glibc trims its heap past twice
-/// the largest chunk it has mapped): 2,200 page faults an image before, 150
-/// after, and 13–23 % more images/s in the f32 tower on the Zen 5 VM.
+/// fresh pages from the OS on most layers (glibc's malloc gives chunks that
+/// large back on free): 2,200 page faults an image before, ~150 after, and
+/// 13–23 % more images/s in the f32 tower on the Zen 5 VM.
 const MLP_BLOCK_ROWS: usize = 400;
 
 struct Encoder {
