@@ -43,15 +43,7 @@ pub(super) unsafe fn f32_12x32(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], l
             acc[1] = _mm512_fmadd_ps(x, b1, acc[1]);
         }
     };
-    let mut p = 0;
-    while p + 2 <= kc {
-        step(&mut acc, p);
-        step(&mut acc, p + 1);
-        p += 2;
-    }
-    if p < kc {
-        step(&mut acc, p);
-    }
+    unrolled_by_two(kc, |p| step(&mut acc, p));
     // SAFETY: the tile fits in c (asserted above).
     unsafe { add_tile(&acc, c.as_mut_ptr(), ldc) };
 }
@@ -84,17 +76,23 @@ pub(super) unsafe fn bf16_12x32(steps: usize, a: &[u32], b: &[u32], c: &mut [f32
             acc[1] = _mm512_dpbf16_ps(acc[1], x, b1);
         }
     };
-    let mut q = 0;
-    while q + 2 <= steps {
-        step(&mut acc, q);
-        step(&mut acc, q + 1);
-        q += 2;
-    }
-    if q < steps {
-        step(&mut acc, q);
-    }
+    unrolled_by_two(steps, |q| step(&mut acc, q));
     // SAFETY: the tile fits in c (asserted above).
     unsafe { add_tile(&acc, c.as_mut_ptr(), ldc) };
+}
+
+/// `step(0)`, …, `step(n − 1)` in order, two to an iteration of the loop.
+#[inline(always)]
+fn unrolled_by_two(n: usize, mut step: impl FnMut(usize)) {
+    let mut p = 0;
+    while p + 2 <= n {
+        step(p);
+        step(p + 1);
+        p += 2;
+    }
+    if p < n {
+        step(p);
+    }
 }
 
 /// Reinterprets 32 bf16 pairs' bits as the type `vdpbf16ps` takes.
