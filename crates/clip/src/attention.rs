@@ -7,9 +7,10 @@
 //! heads are read in place from the QKV product's (seq, 3·hidden) rows and the
 //! result written in the merged layout, scores kept in one small buffer.
 
-use candle_core::{CpuStorage, Storage, Tensor};
+use candle_core::Tensor;
 use rayon::prelude::*;
 
+use crate::cpu_slice;
 use crate::fused::{exp, lanes};
 
 #[cfg(target_arch = "x86_64")]
@@ -145,14 +146,6 @@ pub fn attend_tensors(qkv: &Tensor, mask: Option<&Tensor>, shape: Heads) -> Opti
     };
     let (storage, layout) = qkv.storage_and_layout();
     Some(attend(cpu_slice(&storage, layout)?, mask.as_deref(), shape))
-}
-
-/// A contiguous f32 CPU tensor's values.
-fn cpu_slice<'a>(storage: &'a Storage, layout: &candle_core::Layout) -> Option<&'a [f32]> {
-    match (storage, layout.contiguous_offsets()) {
-        (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => Some(&data[start..end]),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

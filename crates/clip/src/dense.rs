@@ -7,12 +7,13 @@
 //! With few rows, each output is instead a dot product of two contiguous
 //! rows, reading the weights once, straight from the tensor's own storage.
 
-use candle_core::{CpuStorage, DType, Module, Result, Storage, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
+use crate::cpu_slice;
 use crate::gemm::{self, Kernel, PackedWeights};
 
 /// Up to this many rows take the dot-product path.
@@ -94,9 +95,8 @@ impl Dense {
         let Some((kernel, weights)) = &self.packed else { return onto + self.forward(xs)? };
         let onto = onto.contiguous()?;
         let (storage, layout) = onto.storage_and_layout();
-        let onto = match (&*storage, layout.contiguous_offsets()) {
-            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
-            _ => candle_core::bail!("the packed linear path adds onto contiguous f32 on the CPU"),
+        let Some(onto) = cpu_slice(&storage, layout) else {
+            candle_core::bail!("the packed linear path adds onto contiguous f32 on the CPU")
         };
         self.forward_packed(xs, *kernel, weights, Some(onto), &|_| {})
     }
@@ -116,12 +116,10 @@ impl Dense {
             candle_core::bail!("the residual is not {rows} × {}", weights.out_dim());
         }
         let (storage, layout) = xs.storage_and_layout();
-        let y = match (&*storage, layout.contiguous_offsets()) {
-            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => {
-                gemm::linear_fused(kernel, &data[start..end], rows, weights, onto, then)
-            }
-            _ => candle_core::bail!("the packed linear path takes contiguous f32 on the CPU"),
+        let Some(x) = cpu_slice(&storage, layout) else {
+            candle_core::bail!("the packed linear path takes contiguous f32 on the CPU")
         };
+        let y = gemm::linear_fused(kernel, x, rows, weights, onto, then);
         let mut shape = xs.dims().to_vec();
         if let Some(last) = shape.last_mut() {
             *last = weights.out_dim();
@@ -159,10 +157,10 @@ impl Dense {
         let in_dim = xs.dim(xs.rank() - 1)?;
         let out_dim = weight.dim(0)?;
         let (storage, layout) = weight.storage_and_layout();
-        let weights: &[f32] = match (&*storage, layout.contiguous_offsets()) {
+        let weights: &[f32] = match cpu_slice(&storage, layout) {
             _ if self.half.is_some() => &[],
-            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
-            _ => return Ok(None),
+            Some(weights) => weights,
+            None => return Ok(None),
         };
         let x = xs.flatten_all()?.to_vec1::<f32>()?;
         let mut y = vec![0f32; rows * out_dim];

@@ -55,6 +55,20 @@ pub use tokenize::{ClipTokenizer, TokenBatch};
 
 use model::{COMPUTE_DTYPE, ClipModel};
 
+/// A contiguous f32 CPU tensor's values (from its `storage_and_layout`);
+/// `None` for any other tensor. The CPU paths read tensors through this.
+pub(crate) fn cpu_slice<'a>(
+    storage: &'a candle_core::Storage,
+    layout: &candle_core::Layout,
+) -> Option<&'a [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(data)), Some((start, end))) => {
+            Some(&data[start..end])
+        }
+        _ => None,
+    }
+}
+
 /// A loaded CLIP checkpoint, ready to embed photos and texts.
 pub struct Clip {
     id: String,

@@ -7,7 +7,7 @@
 //! it: two passes, as PyTorch computes it, not `E[x²] − mean²`). Other
 //! devices keep candle's op.
 
-use candle_core::{CpuStorage, Module, Result, Storage, Tensor};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
@@ -47,12 +47,9 @@ impl Module for LayerNorm {
             return self.candle.forward(xs);
         }
         let (storage, layout) = xs.storage_and_layout();
-        let x = match (&*storage, layout.contiguous_offsets()) {
-            (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
-            _ => {
-                drop(storage);
-                return self.candle.forward(xs);
-            }
+        let Some(x) = crate::cpu_slice(&storage, layout) else {
+            drop(storage);
+            return self.candle.forward(xs);
         };
         let mut out = vec![0f32; x.len()];
         out.par_chunks_mut(ROWS_PER_TASK * size).zip(x.par_chunks(ROWS_PER_TASK * size)).for_each(
