@@ -44,17 +44,16 @@ enum TowerKernel {
     Avx2,
     Avx512,
     Avx512Bf16,
+    AmxBf16,
     Portable,
     PortableBf16,
+    EmulatedAmx,
 }
 
 impl TowerKernel {
     fn kernel(self) -> Result<Option<gemm::Kernel>> {
         use gemm::{Kernel, Precision};
-        let named = |name: &str| {
-            let found = Kernel::available().into_iter().find(|k| format!("{k:?}") == name);
-            found.map(Some).with_context(|| format!("this CPU cannot run the {name} kernel"))
-        };
+        let named = |name: &str| Kernel::named(name).map_err(anyhow::Error::msg);
         match self {
             TowerKernel::Auto => Ok(Kernel::detect(Precision::Auto)),
             TowerKernel::F32 => Ok(Kernel::detect(Precision::F32)),
@@ -62,8 +61,10 @@ impl TowerKernel {
             TowerKernel::Avx2 => named("Avx2"),
             TowerKernel::Avx512 => named("Avx512"),
             TowerKernel::Avx512Bf16 => named("Avx512Bf16"),
+            TowerKernel::AmxBf16 => named("AmxBf16"),
             TowerKernel::Portable => Ok(Some(Kernel::Portable)),
             TowerKernel::PortableBf16 => Ok(Some(Kernel::PortableBf16)),
+            TowerKernel::EmulatedAmx => Ok(Some(Kernel::EmulatedAmx)),
         }
     }
 }

@@ -107,3 +107,33 @@ fn the_summary_output_shows_dims() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("a cup of coffee\t32 dims ["), "{stdout}");
 }
+
+#[test]
+fn every_instruction_set_cap_gives_the_same_vectors_and_a_bad_one_is_named() {
+    let cat = fixtures().join("photos/cat.png");
+    let reference = reference_vector("images", "file", "photos/cat.png");
+    let text = reference_vector("texts", "text", "a photo of a cat");
+    let capped = |cap: &str, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_photofind"))
+            .args([&["embed", "--json"], args].concat())
+            .env("PHOTOFIND_MODEL", fixtures().join("models/tiny-p32-quickgelu"))
+            .env("PHOTOFIND_MAX_ISA", cap)
+            .output()
+            .expect("photofind runs");
+        assert!(out.status.success(), "{cap}: {}", String::from_utf8_lossy(&out.stderr));
+        json_lines(&out).remove(0)
+    };
+    for cap in ["baseline", "avx2", "avx512", "avx512bf16", "amx"] {
+        assert!(cosine(&capped(cap, &[cat.to_str().expect("utf8")]), &reference) > 0.999, "{cap}: image");
+        assert!(cosine(&capped(cap, &["--text", "a photo of a cat"]), &text) > 0.99999, "{cap}: text");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_photofind"))
+        .args(["embed", "--json", cat.to_str().expect("utf8")])
+        .env("PHOTOFIND_MODEL", fixtures().join("models/tiny-p32-quickgelu"))
+        .env("PHOTOFIND_MAX_ISA", "sse9")
+        .output()
+        .expect("photofind runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PHOTOFIND_MAX_ISA=sse9"), "{stderr}");
+}

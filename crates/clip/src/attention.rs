@@ -70,13 +70,13 @@ impl<'a> Qkv<'a> {
 fn one_image(qkv: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     let qkv = Qkv::new(qkv, shape.heads * shape.head_dim);
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if crate::isa::avx512() {
         // SAFETY: `avx512::one_image` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { avx512::one_image(qkv, mask, shape, out) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::isa::avx2() {
         // SAFETY: `one_image_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { one_image_avx2(qkv, mask, shape, out) };
@@ -204,7 +204,7 @@ mod tests {
                 let mut row = vec![0f32; n];
                 one_image_with(qkv, mask, shape, &mut row);
                 #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx512f") {
+                if crate::isa::avx512() {
                     let mut blocked = vec![0f32; n];
                     // SAFETY: the CPU has AVX-512F (checked just above).
                     #[allow(unsafe_code)]

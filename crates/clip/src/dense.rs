@@ -201,7 +201,7 @@ impl Dense {
 /// whose SSE2 made this the text tower's bottleneck.
 fn products(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::isa::avx2() {
         // SAFETY: `products_fma` only needs AVX2 and FMA, which the CPU was
         // just found to have.
         #[allow(unsafe_code)]

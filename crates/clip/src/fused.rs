@@ -46,13 +46,13 @@ impl CustomOp1 for QuickGelu {
 /// the CPU has them (the build targets baseline x86-64).
 pub fn quick_gelu_in_place(values: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if crate::isa::avx512() {
         // SAFETY: `gelu_avx512` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { gelu_avx512(values) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::isa::avx2() {
         // SAFETY: `gelu_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { gelu_avx2(values) };

@@ -30,6 +30,7 @@ mod dense;
 mod error;
 mod fused;
 pub mod gemm;
+mod isa;
 mod model;
 mod norm;
 mod patches;
@@ -48,6 +49,7 @@ use photofind_core::{EmbedError, Embedder, Embedding, ImageInput};
 
 pub use config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 pub use error::{Error, Result};
+pub use isa::Isa;
 pub use preprocess::{Preprocess, ResizeTo};
 pub use resample::Filter;
 pub use text_only::TextModel;
@@ -88,10 +90,12 @@ impl Clip {
     }
 
     /// Loads a checkpoint directory on `device`, the image tower at the
-    /// process's precision ([`gemm::Precision::current`]).
+    /// process's precision ([`gemm::Precision::current`]) and within its
+    /// instruction-set cap (`PHOTOFIND_MAX_ISA`, see [`Isa`]).
     pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
         let precision = gemm::Precision::current()
             .map_err(|message| Error::Setting { name: "PHOTOFIND_PRECISION", message })?;
+        Isa::cap().map_err(|message| Error::Setting { name: "PHOTOFIND_MAX_ISA", message })?;
         Self::load_at(dir, device, precision)
     }
 

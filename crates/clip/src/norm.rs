@@ -67,13 +67,13 @@ impl Module for LayerNorm {
 /// baseline x86-64).
 fn normalize(x: &[f32], out: &mut [f32], weight: &[f32], bias: &[f32], eps: f32) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if crate::isa::avx512() {
         // SAFETY: `normalize_avx512` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { normalize_avx512(x, out, weight, bias, eps) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::isa::avx2() {
         // SAFETY: `normalize_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { normalize_avx2(x, out, weight, bias, eps) };

@@ -10,10 +10,11 @@ use super::pack::{self, PackedWeights, Values};
 /// (16 KiB in f32 with NR = 16, or in bf16 with NR = 32) stays in L1 while
 /// every row panel of the block passes it.
 const KC: usize = 256;
-/// Rows per cache block: `MC × KC` packed activations (144 KiB in f32) stay in L2.
+/// Rows per cache block: `MC × KC` packed activations (144 KiB in f32) stay
+/// in L2. Rounded down to whole row panels of the kernel (128 for AMX's 32).
 const MC: usize = 144;
-/// The largest tile any kernel computes (`mr · nr`).
-const MAX_TILE: usize = 12 * 32;
+/// The largest tile any kernel computes (`mr · nr`: AMX's 32 × 32).
+const MAX_TILE: usize = 32 * 32;
 
 /// `x` (`rows × in_dim`, row-major) times the packed weights, plus their bias:
 /// `rows × out_dim`, row-major. Row blocks run in parallel on rayon's pool.
@@ -88,7 +89,8 @@ fn multiply_rows(
     let (mr, nr) = (layout.mr, layout.nr);
     let (k, n) = (weights.in_dim(), weights.out_dim());
     let rows = x.len() / k;
-    let block_rows = MC.min(rows.div_ceil(mr) * mr);
+    let mc_max = MC / mr * mr;
+    let block_rows = mc_max.min(rows.div_ceil(mr) * mr);
     let mut packed = if layout.bf16 {
         Values::Bf16(vec![0; block_rows * layout.steps(KC)])
     } else {
@@ -100,8 +102,8 @@ fn multiply_rows(
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         let steps = layout.steps(kc);
-        for i0 in (0..rows).step_by(MC) {
-            let mc = MC.min(rows - i0);
+        for i0 in (0..rows).step_by(mc_max) {
+            let mc = mc_max.min(rows - i0);
             pack::rows(layout, &x[i0 * k..(i0 + mc) * k], k, p0, kc, &mut packed);
             for (panel, j0) in (0..n).step_by(nr).enumerate() {
                 let b = weights.panel(panel, p0, kc);

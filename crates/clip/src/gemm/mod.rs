@@ -11,10 +11,12 @@
 //!
 //! Two precisions ([`Precision`]): plain f32, where only the order of the
 //! sums differs from candle's (the vectors are the same to f32 rounding), and
-//! bf16 products with f32 sums on CPUs with AVX512-BF16, twice the
-//! multiply-adds per instruction; the fidelity tests hold it to the same bar
+//! bf16 products with f32 sums on CPUs with AVX512-BF16 (twice the
+//! multiply-adds per instruction) or AMX (a 16×16 block of sums per
+//! instruction, `amx/`); the fidelity tests hold them to the same bar
 //! against transformers. [`Kernel::detect`] picks the kernel at run time.
 
+mod amx;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -40,10 +42,16 @@ pub enum Kernel {
     /// AVX512-BF16 `vdpbf16ps`: bf16 products, f32 sums, 12×32 tiles.
     #[cfg(target_arch = "x86_64")]
     Avx512Bf16,
+    /// AMX `tdpbf16ps` (Sapphire Rapids and later, where the OS grants the
+    /// tile state): bf16 products, f32 sums, 32×32 tiles.
+    #[cfg(target_arch = "x86_64")]
+    AmxBf16,
     /// Plain Rust f32, any CPU: the reference the f32 kernels are tested against.
     Portable,
     /// Plain Rust, the bf16 kernels' arithmetic on any CPU (for tests).
     PortableBf16,
+    /// The AMX kernel's loop on emulated tile registers, any CPU (for tests).
+    EmulatedAmx,
 }
 
 impl Kernel {
@@ -51,6 +59,10 @@ impl Kernel {
     /// matmul is the faster choice (no AVX2: nothing here beats it).
     pub fn detect(precision: Precision) -> Option<Self> {
         let has = Features::of_this_cpu();
+        if precision == Precision::Auto && has.amx_bf16 {
+            #[cfg(target_arch = "x86_64")]
+            return Some(Kernel::AmxBf16);
+        }
         if precision == Precision::Auto && has.avx512_bf16 {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512Bf16);
@@ -66,15 +78,37 @@ impl Kernel {
         None
     }
 
+    /// The kernel `name` names (`avx2`, `avx512`, `avx512bf16`, `amxbf16`, a
+    /// portable one, any case), or `None` for `candle` (candle's matmul):
+    /// what `photofind-bench embed --kernel` measures. An error names the
+    /// value and what this CPU can run.
+    pub fn named(name: &str) -> Result<Option<Self>, String> {
+        let wanted = name.trim().to_ascii_lowercase();
+        if wanted == "candle" {
+            return Ok(None);
+        }
+        let runnable = Self::available();
+        let named = runnable.iter().find(|kernel| format!("{kernel:?}").to_ascii_lowercase() == wanted);
+        named.map(|kernel| Some(*kernel)).ok_or_else(|| {
+            let names: Vec<String> = runnable.iter().map(|k| format!("{k:?}").to_ascii_lowercase()).collect();
+            format!("no kernel {name:?} on this CPU: it runs candle, {}", names.join(", "))
+        })
+    }
+
     /// Every kernel this CPU can run (for tests and benchmarks).
     pub fn available() -> Vec<Self> {
         let has = Features::of_this_cpu();
-        let mut kernels = vec![Kernel::Portable, Kernel::PortableBf16];
+        let mut kernels = vec![Kernel::Portable, Kernel::PortableBf16, Kernel::EmulatedAmx];
         #[cfg(target_arch = "x86_64")]
         kernels.extend(
-            [(has.avx2, Kernel::Avx2), (has.avx512, Kernel::Avx512), (has.avx512_bf16, Kernel::Avx512Bf16)]
-                .into_iter()
-                .filter_map(|(has, kernel)| has.then_some(kernel)),
+            [
+                (has.avx2, Kernel::Avx2),
+                (has.avx512, Kernel::Avx512),
+                (has.avx512_bf16, Kernel::Avx512Bf16),
+                (has.amx_bf16, Kernel::AmxBf16),
+            ]
+            .into_iter()
+            .filter_map(|(has, kernel)| has.then_some(kernel)),
         );
         kernels
     }
@@ -88,15 +122,27 @@ impl Kernel {
             Kernel::Avx512 => (false, avx512::TILE),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512Bf16 => (true, avx512::TILE),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::AmxBf16 => (true, amx::TILE),
             Kernel::Portable => (false, portable::TILE),
             Kernel::PortableBf16 => (true, portable::TILE_BF16),
+            Kernel::EmulatedAmx => (true, amx::TILE),
         };
-        Layout { mr, nr, bf16 }
+        Layout { mr, nr, bf16, amx: self.is_amx() }
+    }
+
+    /// Whether this kernel reads AMX's layout (see [`Layout::amx`]).
+    fn is_amx(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::AmxBf16 {
+            return true;
+        }
+        self == Kernel::EmulatedAmx
     }
 
     /// Whether this is one of the plain-Rust reference kernels (slow; for tests).
     pub fn is_portable(self) -> bool {
-        matches!(self, Kernel::Portable | Kernel::PortableBf16)
+        matches!(self, Kernel::Portable | Kernel::PortableBf16 | Kernel::EmulatedAmx)
     }
 
     /// Whether the products round to bf16 (see [`Precision`]).
@@ -121,9 +167,18 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
             (Kernel::Avx512Bf16, Bf16(a), Bf16(b)) => unsafe { avx512::bf16_12x32(steps, a, b, c, ldc) },
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::AmxBf16, Bf16(a), Bf16(b)) => {
+                let mut tiles =
+                    amx::hardware::Hardware::here().expect("AmxBf16 is only chosen where AMX is granted");
+                amx::tile_32x32(&mut tiles, steps, a, b, c, ldc);
+            }
             (Kernel::Portable, F32(a), F32(b)) => portable::f32_tile(self.layout(), steps, a, b, c, ldc),
             (Kernel::PortableBf16, Bf16(a), Bf16(b)) => {
                 portable::bf16_tile(self.layout(), steps, a, b, c, ldc)
+            }
+            (Kernel::EmulatedAmx, Bf16(a), Bf16(b)) => {
+                amx::tile_32x32(&mut amx::Emulated::default(), steps, a, b, c, ldc);
             }
             _ => unreachable!("{self:?} reads the values its layout packs"),
         }
@@ -135,19 +190,19 @@ struct Features {
     avx2: bool,
     avx512: bool,
     avx512_bf16: bool,
+    /// AMX-TILE and AMX-BF16, the OS's tile state and permission, and a
+    /// product that agrees with the emulation (`amx::hardware::usable`).
+    amx_bf16: bool,
 }
 
 impl Features {
     fn of_this_cpu() -> Self {
+        use crate::isa;
         #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            let avx2 = has!("avx2") && has!("fma");
-            let avx512 = has!("avx512f");
-            Self { avx2, avx512, avx512_bf16: avx512 && has!("avx512bf16") }
-        }
+        let amx_bf16 = isa::allows(isa::Isa::Amx) && amx::hardware::usable();
         #[cfg(not(target_arch = "x86_64"))]
-        Self { avx2: false, avx512: false, avx512_bf16: false }
+        let amx_bf16 = false;
+        Self { avx2: isa::avx2(), avx512: isa::avx512(), avx512_bf16: isa::avx512_bf16(), amx_bf16 }
     }
 }
 

@@ -12,6 +12,10 @@ pub struct Layout {
     /// Values are bf16 pairs in a `u32` (low half the even input index, high
     /// half the odd one), not f32: one kernel step covers two inputs.
     pub bf16: bool,
+    /// AMX's order: the activations of each row panel are packed row after
+    /// row (a tile row is 16 pairs of one row), not step by step, and steps
+    /// come in whole tiles of 16 pairs (zeros past the inputs).
+    pub amx: bool,
 }
 
 impl Layout {
@@ -22,7 +26,8 @@ impl Layout {
 
     /// Kernel steps over `inputs` inputs.
     pub(super) fn steps(self, inputs: usize) -> usize {
-        inputs.div_ceil(self.inputs_per_step())
+        let steps = inputs.div_ceil(self.inputs_per_step());
+        if self.amx { steps.next_multiple_of(super::amx::STEPS) } else { steps }
     }
 }
 
@@ -64,7 +69,7 @@ impl PackedWeights {
         let column = |c: usize| &weight[c * in_dim..][..in_dim];
         let values = if layout.bf16 {
             let mut data = vec![0u32; panels * steps * nr];
-            let mut pairs = vec![0u32; steps];
+            let mut pairs = vec![0u32; in_dim.div_ceil(2)];
             for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
                 for c in 0..nr.min(out_dim - panel * nr) {
                     bf16_pairs(column(panel * nr + c), &mut pairs);
@@ -143,6 +148,9 @@ pub(super) fn rows(layout: Layout, block: &[f32], k: usize, p0: usize, kc: usize
     let rows = block.len() / k;
     let zeros = vec![0f32; kc];
     let row = |r: usize| if r < rows { &block[r * k + p0..][..kc] } else { zeros.as_slice() };
+    if layout.amx {
+        return row_after_row(layout, rows, row, kc, out);
+    }
     match layout.mr {
         6 => panels::<6>(rows, row, kc, out),
         12 => panels::<12>(rows, row, kc, out),
@@ -186,6 +194,25 @@ fn transpose<const MR: usize, T: Copy>(rows: [&[T]; MR], steps: usize, out: &mut
     }
 }
 
+/// [`rows`] in AMX's order: each panel's rows one after another, each row
+/// `layout.steps(kc)` pairs long, zeros past `kc`.
+fn row_after_row<'a>(
+    layout: Layout,
+    rows: usize,
+    row: impl Fn(usize) -> &'a [f32],
+    kc: usize,
+    out: &mut Values,
+) {
+    let Values::Bf16(out) = out else { unreachable!("AMX multiplies bf16 pairs") };
+    let (steps, pairs) = (layout.steps(kc), kc.div_ceil(2));
+    let panels = rows.div_ceil(layout.mr);
+    for (r, out) in out.chunks_exact_mut(steps).take(panels * layout.mr).enumerate() {
+        let (values, padding) = out.split_at_mut(pairs);
+        bf16_pairs(row(r), values);
+        padding.fill(0);
+    }
+}
+
 /// [`rows`] for any tile height, row by row.
 fn panels_strided<'a>(mr: usize, rows: usize, row: impl Fn(usize) -> &'a [f32], kc: usize, out: &mut Values) {
     let panels = rows.div_ceil(mr);
@@ -222,7 +249,7 @@ fn strided<T: Copy + Default>(values: &[T], offset: usize, stride: usize, out: &
 /// activation was most of the bf16 packing.
 pub(super) fn bf16_pairs(values: &[f32], pairs: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if crate::isa::avx512() {
         // SAFETY: `bf16_pairs_avx512` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
         return unsafe { bf16_pairs_avx512(values, pairs) };
@@ -279,7 +306,7 @@ mod tests {
             for rows in [1, mr, 2 * mr + 5] {
                 let block: Vec<f32> = (0..rows * k).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
                 for bf16 in [false, true] {
-                    let layout = Layout { mr, nr: 16, bf16 };
+                    let layout = Layout { mr, nr: 16, bf16, amx: false };
                     let len = rows.div_ceil(mr) * mr * layout.steps(kc);
                     let empty =
                         || if bf16 { Values::Bf16(vec![7; len]) } else { Values::F32(vec![7.0; len]) };

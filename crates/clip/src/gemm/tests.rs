@@ -95,9 +95,31 @@ fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
         linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
     };
     let (f32, bf16) = (product(Kernel::Portable), product(Kernel::PortableBf16));
-    for kernel in Kernel::available() {
+    for kernel in Kernel::available().into_iter().filter(|k| !k.layout().amx) {
         let portable = if kernel.is_reduced() { &bf16 } else { &f32 };
         assert_eq!(&product(kernel), portable, "{kernel:?}");
+    }
+}
+
+#[test]
+fn amx_on_the_tile_registers_matches_its_emulation() {
+    // The AMX kernel adds into the output tile itself (the registers start
+    // from it), so its sums are rounded in another order than the other bf16
+    // kernels'; against its emulation only f32 rounding may differ (Intel
+    // defines `tdpbf16ps`'s order, a chip may still sum otherwise).
+    let (rows, k, n) = (70, 520, 72);
+    let (w, bias, x) = (noise(5, n * k), noise(6, n), noise(7, rows * k));
+    let product = |kernel: Kernel| {
+        linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
+    };
+    let emulated = product(Kernel::EmulatedAmx);
+    let bf16 = product(Kernel::PortableBf16);
+    let worst = |y: &[f32]| y.iter().zip(&emulated).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst(&bf16) < 1e-4, "the emulated AMX kernel is a bf16 product: {}", worst(&bf16));
+    assert_ne!(bf16, emulated, "and sums in its own order");
+    for kernel in Kernel::available().into_iter().filter(|k| k.layout().amx && !k.is_portable()) {
+        let hardware = product(kernel);
+        assert!(worst(&hardware) < 1e-4, "{kernel:?} against its emulation: {}", worst(&hardware));
     }
 }
 
@@ -105,16 +127,19 @@ fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
 fn detect_picks_the_widest_kernel_and_bf16_only_for_auto() {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::is_x86_feature_detected as has;
-        let avx2 = has!("avx2") && has!("fma");
-        let (avx512, bf16) = (has!("avx512f"), has!("avx512f") && has!("avx512bf16"));
+        let (avx2, avx512, bf16) = (crate::isa::avx2(), crate::isa::avx512(), crate::isa::avx512_bf16());
         let f32 = match (avx512, avx2) {
             (true, _) => Some(Kernel::Avx512),
             (false, true) => Some(Kernel::Avx2),
             _ => None,
         };
+        let auto = match (amx::hardware::usable(), bf16) {
+            (true, _) => Some(Kernel::AmxBf16),
+            (false, true) => Some(Kernel::Avx512Bf16),
+            (false, false) => f32,
+        };
         assert_eq!(Kernel::detect(Precision::F32), f32);
-        assert_eq!(Kernel::detect(Precision::Auto), if bf16 { Some(Kernel::Avx512Bf16) } else { f32 });
+        assert_eq!(Kernel::detect(Precision::Auto), auto);
     }
     #[cfg(not(target_arch = "x86_64"))]
     assert_eq!(Kernel::detect(Precision::Auto), None);
@@ -170,4 +195,13 @@ fn the_fused_steps_start_from_the_residual_and_see_every_finished_output_once() 
             assert_ne!(added, plain, "the residual is added");
         }
     }
+}
+
+#[test]
+fn a_kernel_is_named_in_any_case_and_a_wrong_name_says_what_runs() {
+    assert_eq!(Kernel::named("candle"), Ok(None));
+    assert_eq!(Kernel::named(" Portable "), Ok(Some(Kernel::Portable)));
+    assert_eq!(Kernel::named("emulatedamx"), Ok(Some(Kernel::EmulatedAmx)));
+    let error = Kernel::named("avx1024").unwrap_err();
+    assert!(error.contains("\"avx1024\"") && error.contains("candle, portable, portablebf16"), "{error}");
 }
