@@ -73,22 +73,14 @@ impl Hardware {
 impl Tiles for Hardware {
     fn load<const T: u8>(&mut self, from: &[u32], stride: usize) {
         assert_fits(from.len(), stride);
-        let (at, bytes) = (from.as_ptr(), stride * 4);
         // SAFETY: see above the impl: AMX configured, 16 rows of `from` asserted.
-        unsafe {
-            asm!("tileloadd tmm{t}, [{at} + {bytes}*1]", t = const T, at = in(reg) at, bytes = in(reg) bytes,
-                options(nostack, readonly, preserves_flags));
-        }
+        unsafe { tile_load::<T>(from.as_ptr().cast(), stride * 4) };
     }
 
     fn load_sums<const T: u8>(&mut self, from: &[f32], stride: usize) {
         assert_fits(from.len(), stride);
-        let (at, bytes) = (from.as_ptr(), stride * 4);
         // SAFETY: see above the impl: AMX configured, 16 rows of `from` asserted.
-        unsafe {
-            asm!("tileloadd tmm{t}, [{at} + {bytes}*1]", t = const T, at = in(reg) at, bytes = in(reg) bytes,
-                options(nostack, readonly, preserves_flags));
-        }
+        unsafe { tile_load::<T>(from.as_ptr().cast(), stride * 4) };
     }
 
     fn store_sums<const T: u8>(&mut self, to: &mut [f32], stride: usize) {
@@ -107,6 +99,19 @@ impl Tiles for Hardware {
             asm!("tdpbf16ps tmm{c}, tmm{a}, tmm{b}", c = const C, a = const A, b = const B,
                 options(nostack, nomem, preserves_flags));
         }
+    }
+}
+
+/// `tileloadd tmmT`: 16 rows of 64 bytes from `at`, `bytes` apart.
+///
+/// # Safety
+/// This thread's tiles are configured on a CPU and OS that grant AMX, and
+/// the 16 rows are readable.
+unsafe fn tile_load<const T: u8>(at: *const u8, bytes: usize) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        asm!("tileloadd tmm{t}, [{at} + {bytes}*1]", t = const T, at = in(reg) at, bytes = in(reg) bytes,
+            options(nostack, readonly, preserves_flags));
     }
 }
 
