@@ -58,20 +58,20 @@ impl Kernel {
     /// The kernel to use on this CPU at `precision`, or `None` where candle's
     /// matmul is the faster choice (no AVX2: nothing here beats it).
     pub fn detect(precision: Precision) -> Option<Self> {
-        let has = Features::of_this_cpu();
-        if precision == Precision::Auto && has.amx_bf16 {
+        use crate::isa;
+        if precision == Precision::Auto && amx_granted() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::AmxBf16);
         }
-        if precision == Precision::Auto && has.avx512_bf16 {
+        if precision == Precision::Auto && isa::avx512_bf16() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512Bf16);
         }
-        if has.avx512 {
+        if isa::avx512() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512);
         }
-        if has.avx2 {
+        if isa::avx2() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx2);
         }
@@ -97,15 +97,15 @@ impl Kernel {
 
     /// Every kernel this CPU can run (for tests and benchmarks).
     pub fn available() -> Vec<Self> {
-        let has = Features::of_this_cpu();
+        use crate::isa;
         let mut kernels = vec![Kernel::Portable, Kernel::PortableBf16, Kernel::EmulatedAmx];
         #[cfg(target_arch = "x86_64")]
         kernels.extend(
             [
-                (has.avx2, Kernel::Avx2),
-                (has.avx512, Kernel::Avx512),
-                (has.avx512_bf16, Kernel::Avx512Bf16),
-                (has.amx_bf16, Kernel::AmxBf16),
+                (isa::avx2(), Kernel::Avx2),
+                (isa::avx512(), Kernel::Avx512),
+                (isa::avx512_bf16(), Kernel::Avx512Bf16),
+                (amx_granted(), Kernel::AmxBf16),
             ]
             .into_iter()
             .filter_map(|(has, kernel)| has.then_some(kernel)),
@@ -185,25 +185,13 @@ impl Kernel {
     }
 }
 
-/// The instruction sets the kernels need, as this CPU reports them.
-struct Features {
-    avx2: bool,
-    avx512: bool,
-    avx512_bf16: bool,
-    /// AMX-TILE and AMX-BF16, the OS's tile state and permission, and a
-    /// product that agrees with the emulation (`amx::hardware::usable`).
-    amx_bf16: bool,
-}
-
-impl Features {
-    fn of_this_cpu() -> Self {
-        use crate::isa;
-        #[cfg(target_arch = "x86_64")]
-        let amx_bf16 = isa::allows(isa::Isa::Amx) && amx::hardware::usable();
-        #[cfg(not(target_arch = "x86_64"))]
-        let amx_bf16 = false;
-        Self { avx2: isa::avx2(), avx512: isa::avx512(), avx512_bf16: isa::avx512_bf16(), amx_bf16 }
-    }
+/// Whether the AMX kernel may run: allowed by the cap, and the CPU and OS
+/// grant it and agree with its emulation (`amx::hardware::usable`).
+fn amx_granted() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return crate::isa::allows(crate::isa::Isa::Amx) && amx::hardware::usable();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 #[cfg(test)]

@@ -84,16 +84,18 @@ fn no_rows_give_no_output() {
     }
 }
 
+/// `x Wᵀ + b` on `kernel`, fixed noise for `x` (`rows × k`), `W` (`n × k`) and `b`.
+fn product_with_bias(kernel: Kernel, rows: usize, k: usize, n: usize) -> Vec<f32> {
+    let (w, bias, x) = (noise(5, n * k), noise(6, n), noise(7, rows * k));
+    linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias)))
+}
+
 #[test]
 fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
     // Same order of multiply-adds (f32: one FMA per input, in order, whatever
     // the tile; bf16: vdpbf16ps's definition): the fast kernels are the
     // portable ones, vectorised, so results agree exactly.
-    let (rows, k, n) = (20, 300, 40);
-    let (w, bias, x) = (noise(5, n * k), noise(6, n), noise(7, rows * k));
-    let product = |kernel: Kernel| {
-        linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
-    };
+    let product = |kernel| product_with_bias(kernel, 20, 300, 40);
     let (f32, bf16) = (product(Kernel::Portable), product(Kernel::PortableBf16));
     for kernel in Kernel::available().into_iter().filter(|k| !k.layout().amx) {
         let portable = if kernel.is_reduced() { &bf16 } else { &f32 };
@@ -107,11 +109,7 @@ fn amx_on_the_tile_registers_matches_its_emulation() {
     // from it), so its sums are rounded in another order than the other bf16
     // kernels'; against its emulation only f32 rounding may differ (Intel
     // defines `tdpbf16ps`'s order, a chip may still sum otherwise).
-    let (rows, k, n) = (70, 520, 72);
-    let (w, bias, x) = (noise(5, n * k), noise(6, n), noise(7, rows * k));
-    let product = |kernel: Kernel| {
-        linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
-    };
+    let product = |kernel| product_with_bias(kernel, 70, 520, 72);
     let emulated = product(Kernel::EmulatedAmx);
     let bf16 = product(Kernel::PortableBf16);
     let worst = |y: &[f32]| y.iter().zip(&emulated).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
@@ -133,7 +131,7 @@ fn detect_picks_the_widest_kernel_and_bf16_only_for_auto() {
             (false, true) => Some(Kernel::Avx2),
             _ => None,
         };
-        let auto = match (amx::hardware::usable(), bf16) {
+        let auto = match (amx_granted(), bf16) {
             (true, _) => Some(Kernel::AmxBf16),
             (false, true) => Some(Kernel::Avx512Bf16),
             (false, false) => f32,
