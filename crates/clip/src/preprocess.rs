@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::config::{invalid, read_json};
 use crate::error::Result;
-use crate::resample::{Filter, resize};
+use crate::resample::{Filter, resize_window};
 
 const OPENAI_CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
 // transformers' OPENAI_CLIP_STD (0.26862954, 0.26130258, 0.27577711), as the nearest f32.
@@ -108,7 +108,15 @@ impl Preprocess {
         let photo = match self.resize {
             Some((to, filter)) => {
                 let (h, w) = resized_size(to, photo.height() as usize, photo.width() as usize);
-                resized = resize(photo, w as u32, h as u32, filter);
+                // A crop inside the resized photo: resize only what it keeps.
+                let (rows, cols) = match self.crop {
+                    Some((ch, cw)) if ch <= h && cw <= w => {
+                        let (top, left) = (crop_offset(h, ch) as usize, crop_offset(w, cw) as usize);
+                        (top..top + ch, left..left + cw)
+                    }
+                    _ => (0..h, 0..w),
+                };
+                resized = resize_window(photo, w as u32, h as u32, filter, rows, cols);
                 &resized
             }
             None => photo,

@@ -7,6 +7,7 @@
 //! visibly different embeddings on small models.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use image::RgbImage;
 
@@ -92,10 +93,10 @@ impl Coefficients {
         (self.start[out], w)
     }
 
-    /// Input rows (or columns) that any output pixel reads.
-    fn span(&self) -> std::ops::Range<usize> {
-        let last = self.start.len() - 1;
-        self.start[0]..self.start[last] + self.len[last]
+    /// Input rows (or columns) that output pixels `outs` read.
+    fn span(&self, outs: Range<usize>) -> Range<usize> {
+        let last = outs.end - 1;
+        self.start[outs.start]..self.start[last] + self.len[last]
     }
 }
 
@@ -109,41 +110,62 @@ fn clip8(acc: i32) -> u8 {
 }
 
 /// Resizes like Pillow's `image.resize((width, height), filter)`.
+#[cfg(test)]
 pub fn resize(src: &RgbImage, width: u32, height: u32, filter: Filter) -> RgbImage {
+    resize_window(src, width, height, filter, 0..height as usize, 0..width as usize)
+}
+
+/// The `rows × cols` window of [`resize`]'s result, computed without the
+/// rest: each output pixel depends only on its own taps, so the window is
+/// the same pixels (a center crop after a resize pays for the crop only).
+pub fn resize_window(
+    src: &RgbImage,
+    width: u32,
+    height: u32,
+    filter: Filter,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) -> RgbImage {
     let (in_w, in_h) = src.dimensions();
+    assert!(rows.end <= height as usize && cols.end <= width as usize, "the window lies inside the result");
+    if rows.is_empty() || cols.is_empty() {
+        return RgbImage::new(cols.len() as u32, rows.len() as u32);
+    }
     let horizontal = (width != in_w).then(|| Coefficients::new(in_w as usize, width as usize, filter));
     let vertical = (height != in_h).then(|| Coefficients::new(in_h as usize, height as usize, filter));
     // The horizontal pass only produces the rows the vertical pass reads.
-    let (mid, first_row) = match &horizontal {
+    let (mid, first_row, mid_cols) = match &horizontal {
         Some(h) => {
-            let rows = vertical.as_ref().map_or(0..in_h as usize, Coefficients::span);
-            let first = rows.start;
-            (Cow::Owned(resample_rows(src, rows, h)), first)
+            let needed = vertical.as_ref().map_or(rows.clone(), |v| v.span(rows.clone()));
+            let first = needed.start;
+            let width = cols.len();
+            (Cow::Owned(resample_rows(src, needed, h, cols)), first, 0..width)
         }
-        None => (Cow::Borrowed(src), 0),
+        None => (Cow::Borrowed(src), 0, cols),
     };
     match &vertical {
-        Some(v) => resample_columns(&mid, first_row, v),
-        None => mid.into_owned(),
+        Some(v) => resample_columns(&mid, first_row, v, rows, mid_cols),
+        None => copy_window(&mid, rows.start - first_row..rows.end - first_row, mid_cols),
     }
 }
 
-fn resample_rows(src: &RgbImage, rows: std::ops::Range<usize>, c: &Coefficients) -> RgbImage {
-    let out_w = c.start.len();
+/// Horizontal pass: output columns `cols` of input rows `rows`.
+fn resample_rows(src: &RgbImage, rows: Range<usize>, c: &Coefficients, cols: Range<usize>) -> RgbImage {
+    let out_w = cols.len();
     let mut out = RgbImage::new(out_w as u32, rows.len() as u32);
     let stride = src.width() as usize * 3;
     let input = src.as_raw();
     let output: &mut [u8] = &mut out;
     for (row_out, y) in output.chunks_exact_mut(out_w * 3).zip(rows) {
         let row_in = &input[y * stride..(y + 1) * stride];
-        for (x, px) in row_out.chunks_exact_mut(3).enumerate() {
+        for (x, px) in cols.clone().zip(row_out.chunks_exact_mut(3)) {
             let (start, weights) = c.taps_of(x);
             let mut acc = [1i32 << (PRECISION_BITS - 1); 3];
-            for (i, &w) in weights.iter().enumerate() {
-                let p = &row_in[(start + i) * 3..(start + i) * 3 + 3];
-                for ch in 0..3 {
-                    acc[ch] += i32::from(p[ch]) * w;
-                }
+            let taps = &row_in[start * 3..(start + weights.len()) * 3];
+            for (p, &w) in taps.chunks_exact(3).zip(weights) {
+                acc[0] += i32::from(p[0]) * w;
+                acc[1] += i32::from(p[1]) * w;
+                acc[2] += i32::from(p[2]) * w;
             }
             px.copy_from_slice(&acc.map(clip8));
         }
@@ -151,30 +173,69 @@ fn resample_rows(src: &RgbImage, rows: std::ops::Range<usize>, c: &Coefficients)
     out
 }
 
-/// Vertical pass; `offset` is the input row that `mid`'s row 0 holds.
-fn resample_columns(mid: &RgbImage, offset: usize, c: &Coefficients) -> RgbImage {
-    let width = mid.width() as usize;
-    let out_h = c.start.len();
-    let mut out = RgbImage::new(width as u32, out_h as u32);
-    let stride = width * 3;
+/// Vertical pass: output rows `rows`, from columns `cols` of `mid`, whose
+/// row 0 is input row `offset`.
+fn resample_columns(
+    mid: &RgbImage,
+    offset: usize,
+    c: &Coefficients,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) -> RgbImage {
+    let stride = mid.width() as usize * 3;
+    let width = cols.len() * 3;
+    let mut out = RgbImage::new(cols.len() as u32, rows.len() as u32);
     let input = mid.as_raw();
     let output: &mut [u8] = &mut out;
-    let mut acc = vec![0i32; stride];
-    for (y, row_out) in output.chunks_exact_mut(stride).enumerate() {
+    let mut acc = vec![0i32; width];
+    for (y, row_out) in rows.zip(output.chunks_exact_mut(width)) {
         let (start, weights) = c.taps_of(y);
         acc.fill(1 << (PRECISION_BITS - 1));
         for (i, &w) in weights.iter().enumerate() {
             let row = start + i - offset;
-            let row_in = &input[row * stride..(row + 1) * stride];
-            for (a, &p) in acc.iter_mut().zip(row_in) {
-                *a += i32::from(p) * w;
-            }
+            add_row(&mut acc, &input[row * stride + cols.start * 3..][..width], w);
         }
         for (o, &a) in row_out.iter_mut().zip(&acc) {
             *o = clip8(a);
         }
     }
     out
+}
+
+/// The `rows × cols` window of `image` (no resize along either axis).
+fn copy_window(image: &RgbImage, rows: Range<usize>, cols: Range<usize>) -> RgbImage {
+    let stride = image.width() as usize * 3;
+    let mut out = Vec::with_capacity(rows.len() * cols.len() * 3);
+    for y in rows.clone() {
+        out.extend_from_slice(&image.as_raw()[y * stride + cols.start * 3..y * stride + cols.end * 3]);
+    }
+    RgbImage::from_raw(cols.len() as u32, rows.len() as u32, out).expect("the window's size")
+}
+
+/// `acc[i] += row[i] · w`: AVX2's 8-lane multiply where the CPU has it
+/// (the build targets baseline x86-64, whose SSE2 has no 32-bit multiply),
+/// the same integers either way.
+fn add_row(acc: &mut [i32], row: &[u8], w: i32) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::avx2() {
+        // SAFETY: `add_row_avx2` only needs AVX2, which the CPU was just found to have.
+        #[allow(unsafe_code)]
+        return unsafe { add_row_avx2(acc, row, w) };
+    }
+    add_row_with(acc, row, w);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn add_row_avx2(acc: &mut [i32], row: &[u8], w: i32) {
+    add_row_with(acc, row, w);
+}
+
+#[inline(always)]
+fn add_row_with(acc: &mut [i32], row: &[u8], w: i32) {
+    for (a, &p) in acc.iter_mut().zip(row) {
+        *a += i32::from(p) * w;
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +252,35 @@ mod tests {
                 // Each weight is rounded on its own: at most half a unit off.
                 let slack = weights.len() as i32 / 2 + 1;
                 assert!((sum - (1 << PRECISION_BITS)).abs() <= slack, "{in_size}->{out_size} at {x}: {sum}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_of_the_resize_is_the_same_pixels_as_cropping_it() {
+        let src = RgbImage::from_fn(61, 47, |x, y| {
+            image::Rgb([(x * 7 + y * 3) as u8, (x * y) as u8, ((x ^ y) * 5) as u8])
+        });
+        for (w, h) in [(20, 15), (61, 20), (20, 47), (61, 47), (90, 70)] {
+            let full = resize(&src, w, h, Filter::Bicubic);
+            for (rows, cols) in [(0..h, 0..w), (2..h - 3, 4..w - 1), (h / 2..h / 2 + 1, 0..1)] {
+                let window = resize_window(
+                    &src,
+                    w,
+                    h,
+                    Filter::Bicubic,
+                    rows.start as usize..rows.end as usize,
+                    cols.start as usize..cols.end as usize,
+                );
+                let cropped = image::imageops::crop_imm(
+                    &full,
+                    cols.start,
+                    rows.start,
+                    cols.len() as u32,
+                    rows.len() as u32,
+                )
+                .to_image();
+                assert_eq!(window, cropped, "{w}×{h}, rows {rows:?}, columns {cols:?}");
             }
         }
     }
