@@ -139,13 +139,20 @@ pub fn resize_window(
             let needed = vertical.as_ref().map_or(rows.clone(), |v| v.span(rows.clone()));
             let first = needed.start;
             let width = cols.len();
-            (Cow::Owned(resample_rows(src, needed, h, cols)), first, 0..width)
+            (Cow::Owned(resample_rows(src, needed, h, cols.clone())), first, 0..width)
         }
-        None => (Cow::Borrowed(src), 0, cols),
+        None => (Cow::Borrowed(src), 0, cols.clone()),
     };
     match &vertical {
         Some(v) => resample_columns(&mid, first_row, v, rows, mid_cols),
-        None => copy_window(&mid, rows.start - first_row..rows.end - first_row, mid_cols),
+        None => match mid {
+            // The horizontal pass made exactly the window's rows and columns.
+            Cow::Owned(window) => window,
+            Cow::Borrowed(src) => {
+                let (x, y) = (cols.start as u32, rows.start as u32);
+                image::imageops::crop_imm(src, x, y, cols.len() as u32, rows.len() as u32).to_image()
+            }
+        },
     }
 }
 
@@ -200,16 +207,6 @@ fn resample_columns(
         }
     }
     out
-}
-
-/// The `rows × cols` window of `image` (no resize along either axis).
-fn copy_window(image: &RgbImage, rows: Range<usize>, cols: Range<usize>) -> RgbImage {
-    let stride = image.width() as usize * 3;
-    let mut out = Vec::with_capacity(rows.len() * cols.len() * 3);
-    for y in rows.clone() {
-        out.extend_from_slice(&image.as_raw()[y * stride + cols.start * 3..y * stride + cols.end * 3]);
-    }
-    RgbImage::from_raw(cols.len() as u32, rows.len() as u32, out).expect("the window's size")
 }
 
 /// `acc[i] += row[i] · w`: AVX2's 8-lane multiply where the CPU has it
