@@ -6,13 +6,18 @@ use rayon::prelude::*;
 use super::Kernel;
 use super::pack::{self, PackedWeights, Values};
 
-/// The reduction dimension per cache block: one `KC × NR` panel of weights
-/// (16 KiB in f32 with NR = 16, or in bf16 with NR = 32) stays in L1 while
-/// every row panel of the block passes it.
-const KC: usize = 256;
-/// Rows per cache block: `MC × KC` packed activations (144 KiB in f32) stay
-/// in L2. Rounded down to whole row panels of the kernel (128 for AMX's 32).
-const MC: usize = 144;
+/// The reduction dimension per cache block: all of a 768-input layer (the
+/// tower's width), so each output tile is loaded and stored once rather than
+/// once per block (at 256 the tiles of fc1's 9.8 MB output came back from L3
+/// three times: 17–25 % slower on Zen 4, `docs/PERFORMANCE.md`, eighth
+/// session). One `KC × NR` weight panel is 48 KiB in bf16 or f32 with NR =
+/// 16, 96 KiB in f32 with NR = 32: in L2, which feeds a kernel step's two
+/// weight loads faster than its multiply-adds use them.
+const KC: usize = 768;
+/// The packed activations of one cache block (`MC × KC` values of 4 bytes)
+/// stay within half of a 512 KiB L2 (Zen 2's, the smallest this runs on):
+/// MC is 84 rows in f32, 168 in bf16 (two inputs a value).
+const BLOCK_BYTES: usize = 256 * 1024;
 /// The largest tile any kernel computes (`mr · nr`: AMX's 32 × 32).
 const MAX_TILE: usize = 32 * 32;
 
@@ -89,7 +94,7 @@ fn multiply_rows(
     let (mr, nr) = (layout.mr, layout.nr);
     let (k, n) = (weights.in_dim(), weights.out_dim());
     let rows = x.len() / k;
-    let mc_max = MC / mr * mr;
+    let mc_max = (BLOCK_BYTES / (layout.steps(KC) * 4) / mr).max(1) * mr;
     let block_rows = mc_max.min(rows.div_ceil(mr) * mr);
     let mut packed = if layout.bf16 {
         Values::Bf16(vec![0; block_rows * layout.steps(KC)])

@@ -154,6 +154,7 @@ impl Kernel {
     /// packed weight panel `b` of `steps` steps each; `c` rows `ldc` apart.
     fn multiply(self, steps: usize, a: pack::Panel, b: pack::Panel, c: &mut [f32], ldc: usize) {
         use pack::Panel::{Bf16, F32};
+        prefetch_tile(c, ldc, self.layout());
         match (self, a, b) {
             // SAFETY (each arm): the kernel is only constructed where the CPU
             // was found to have its features (`detect`, `available`); the
@@ -183,6 +184,31 @@ impl Kernel {
             _ => unreachable!("{self:?} reads the values its layout packs"),
         }
     }
+}
+
+/// Asks for the `mr × nr` tile of `c` (rows `ldc` apart) in L1 while the
+/// kernel's products run. Its sums are added to the tile only at the end;
+/// a tile of a large output (fc1's 9.8 MB for 16 images) is in L3 or memory
+/// by then, and without the hint those loads stalled the bf16 kernel for 16 %
+/// of its time on Zen 4 (`docs/PERFORMANCE.md`, eighth session).
+fn prefetch_tile(c: &[f32], ldc: usize, layout: Layout) {
+    #[cfg(target_arch = "x86_64")]
+    for row in c.chunks(ldc).take(layout.mr) {
+        let row = &row[..layout.nr.min(row.len())];
+        // One hint per cache line of the row, and one for its last value
+        // (a row that does not start on a line straddles one more).
+        for value in row.iter().step_by(16).chain(row.last()) {
+            // SAFETY: a prefetch only hints the cache: it never faults and
+            // writes nothing; the address is inside `c`.
+            #[allow(unsafe_code)]
+            unsafe {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast());
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (c, ldc, layout);
 }
 
 /// Whether the AMX kernel may run: allowed by the cap, and the CPU and OS

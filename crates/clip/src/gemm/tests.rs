@@ -61,12 +61,13 @@ fn every_kernel_equals_the_f64_reference_on_edges_and_blocks() {
         (1, 1, 1),
         (1, 7, 16),
         (5, 3, 17),
-        (6, 256, 16),
-        (7, 257, 40),
-        (13, 600, 33),
+        (6, 768, 16),
+        (7, 769, 40),
+        (13, 1600, 33),
         (50, 64, 96),
         (150, 300, 48),
         (301, 513, 35),
+        (401, 813, 35),
     ];
     for kernel in Kernel::available() {
         for (rows, k, n) in shapes {
