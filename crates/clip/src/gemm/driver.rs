@@ -1,6 +1,9 @@
 //! The loops around the micro-kernel: BLIS's order, row blocks in parallel
 //! on rayon's pool, the activations packed per cache block.
 
+use std::mem::MaybeUninit;
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::Kernel;
@@ -15,9 +18,32 @@ use super::pack::{self, PackedWeights, Values};
 /// weight loads faster than its multiply-adds use them.
 const KC: usize = 768;
 /// The packed activations of one cache block (`MC × KC` values of 4 bytes)
-/// stay within half of a 512 KiB L2 (Zen 2's, the smallest this runs on):
-/// MC is 84 rows in f32, 168 in bf16 (two inputs a value).
-const BLOCK_BYTES: usize = 256 * 1024;
+/// fill half of this core's L2, so the weights stream through L2 once per
+/// block and the block stays: on Zen 2's 512 KiB (and where the size is not
+/// known) MC is 84 rows in f32, 168 in bf16; on the Xeon's 2 MiB 336 and 672,
+/// 3–5 % more images/s in the f32 tower there than at 256 KiB
+/// (`docs/PERFORMANCE.md`, ninth session).
+fn block_bytes() -> usize {
+    static BYTES: OnceLock<usize> = OnceLock::new();
+    *BYTES.get_or_init(|| l2_bytes().unwrap_or(512 * 1024).clamp(256 * 1024, 4 * 1024 * 1024) / 2)
+}
+
+/// This core's L2 as Linux reports it (`…/cache/index2`, e.g. `2048K`).
+fn l2_bytes() -> Option<usize> {
+    let cache = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache/index2");
+    let read = |name: &str| std::fs::read_to_string(cache.join(name)).ok().map(|text| text.trim().to_owned());
+    (read("level")? == "2").then_some(())?;
+    parse_size(&read("size")?)
+}
+
+/// `512K`, `2048K`, `2M` or plain bytes.
+fn parse_size(text: &str) -> Option<usize> {
+    let (digits, unit) = match text.strip_suffix(['K', 'M']) {
+        Some(digits) => (digits, if text.ends_with('K') { 1024 } else { 1024 * 1024 }),
+        None => (text, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(unit)
+}
 /// The largest tile any kernel computes (`mr · nr`: AMX's 32 × 32).
 const MAX_TILE: usize = 32 * 32;
 
@@ -50,9 +76,10 @@ pub fn linear_fused(
         onto.is_none_or(|onto| onto.len() == rows * n),
         "what the product is added onto is rows × out_dim"
     );
-    // Zeroed pages from the OS: each task writes its own rows' start values
-    // (first touched by the thread that then multiplies into them).
-    let mut y = vec![0f32; rows * n];
+    // Not zeroed first: each task writes its own rows' start values once
+    // (the zeroing was 6 % of the AMX tower's time, `docs/PERFORMANCE.md`,
+    // ninth session), then multiplies into them.
+    let mut y = Vec::with_capacity(rows * n);
     if rows == 0 || n == 0 {
         return y;
     }
@@ -60,25 +87,54 @@ pub fn linear_fused(
     let mr = kernel.layout().mr;
     let threads = rayon::current_num_threads().max(1);
     let per_task = rows.div_ceil(threads).div_ceil(mr) * mr;
-    y.par_chunks_mut(per_task * n).zip(x.par_chunks(per_task * k)).enumerate().for_each(|(t, (y, x))| {
-        start(y, weights.bias(), onto.map(|onto| &onto[t * per_task * n..][..y.len()]));
+    let spare = &mut y.spare_capacity_mut()[..rows * n];
+    spare.par_chunks_mut(per_task * n).zip(x.par_chunks(per_task * k)).enumerate().for_each(|(t, (y, x))| {
+        let onto = onto.map(|onto| &onto[t * per_task * n..][..y.len()]);
+        let y = start(y, n, weights.bias(), onto);
         multiply_rows(kernel, x, y, weights, then);
     });
+    // SAFETY: the tasks' chunks cover all `rows · n` values of the spare
+    // capacity, and `start` wrote every value of its chunk.
+    #[allow(unsafe_code)]
+    unsafe {
+        y.set_len(rows * n)
+    };
     y
 }
 
-/// Each output row's value before the products: its bias, plus the row it
-/// is added onto.
-fn start(y: &mut [f32], bias: Option<&[f32]>, onto: Option<&[f32]>) {
+/// Writes each output row's value before the products (its bias, plus the
+/// row it is added onto; zero without either) into every value of `y`, rows
+/// of `n`, and gives `y` back initialised.
+fn start<'y>(
+    y: &'y mut [MaybeUninit<f32>],
+    n: usize,
+    bias: Option<&[f32]>,
+    onto: Option<&[f32]>,
+) -> &'y mut [f32] {
+    assert!(n > 0 && y.len().is_multiple_of(n), "y is whole rows of {n}");
+    assert!(
+        bias.is_none_or(|b| b.len() == n) && onto.is_none_or(|o| o.len() == y.len()),
+        "one start per value"
+    );
+    let copy = |to: &mut [MaybeUninit<f32>], from: &[f32]| {
+        to.iter_mut().zip(from).for_each(|(t, f)| _ = t.write(*f))
+    };
     match (bias, onto) {
-        (None, None) => {}
-        (None, Some(onto)) => y.copy_from_slice(onto),
-        (Some(bias), None) => y.chunks_exact_mut(bias.len()).for_each(|row| row.copy_from_slice(bias)),
+        (None, None) => y.iter_mut().for_each(|y| _ = y.write(0.0)),
+        (None, Some(onto)) => copy(y, onto),
+        (Some(bias), None) => y.chunks_exact_mut(n).for_each(|row| copy(row, bias)),
         (Some(bias), Some(onto)) => {
-            for (row, onto) in y.chunks_exact_mut(bias.len()).zip(onto.chunks_exact(bias.len())) {
-                row.iter_mut().zip(bias).zip(onto).for_each(|((y, b), o)| *y = o + b);
+            for (row, onto) in y.chunks_exact_mut(n).zip(onto.chunks_exact(n)) {
+                row.iter_mut().zip(bias).zip(onto).for_each(|((y, b), o)| _ = y.write(o + b));
             }
         }
+    }
+    // SAFETY: every arm wrote every value (`y` is whole rows of `n`, `bias`
+    // is `n` long and `onto` as long as `y`: asserted above), and
+    // `MaybeUninit<f32>` has f32's layout.
+    #[allow(unsafe_code)]
+    unsafe {
+        &mut *(std::ptr::from_mut(y) as *mut [f32])
     }
 }
 
@@ -94,7 +150,7 @@ fn multiply_rows(
     let (mr, nr) = (layout.mr, layout.nr);
     let (k, n) = (weights.in_dim(), weights.out_dim());
     let rows = x.len() / k;
-    let mc_max = (BLOCK_BYTES / (layout.steps(KC) * 4) / mr).max(1) * mr;
+    let mc_max = (block_bytes() / (layout.steps(KC) * 4) / mr).max(1) * mr;
     let block_rows = mc_max.min(rows.div_ceil(mr) * mr);
     let mut packed = if layout.bf16 {
         Values::Bf16(vec![0; block_rows * layout.steps(KC)])
@@ -142,5 +198,24 @@ fn row_panel(packed: &Values, p: usize, len: usize) -> pack::Panel<'_> {
     match packed {
         Values::F32(data) => pack::Panel::F32(&data[p * len..][..len]),
         Values::Bf16(data) => pack::Panel::Bf16(&data[p * len..][..len]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_sizes_parse_as_linux_writes_them() {
+        assert_eq!(parse_size("2048K"), Some(2 << 20));
+        assert_eq!(parse_size("1M"), Some(1 << 20));
+        assert_eq!(parse_size("524288"), Some(512 << 10));
+        assert_eq!(parse_size("K"), None);
+        assert_eq!(parse_size("12X"), None);
+    }
+
+    #[test]
+    fn a_block_is_half_an_l2_within_bounds() {
+        assert!((128 << 10..=2 << 20).contains(&block_bytes()), "{}", block_bytes());
     }
 }

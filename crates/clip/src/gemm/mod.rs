@@ -63,7 +63,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::AmxBf16);
         }
-        if precision == Precision::Auto && isa::avx512_bf16() {
+        if precision == Precision::Auto && isa::avx512_bf16() && bf16_dots_pay() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512Bf16);
         }
@@ -209,6 +209,26 @@ fn prefetch_tile(c: &[f32], ldc: usize, layout: Layout) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (c, ldc, layout);
+}
+
+/// Whether `vdpbf16ps` outruns f32 multiply-adds on this CPU, so `auto`
+/// should take the AVX512-BF16 kernel. On AMD's Zen 4 it does twice the
+/// work of an f32 FMA (230 against 115 GFLOP/s a core, `bench/cpu_peak512.c`);
+/// on Intel's Xeon with AMX (2026-12-03) half (106 against 211), and the
+/// tower ran 18.9 images/s on it against 25.3 in f32 (`docs/PERFORMANCE.md`,
+/// ninth session). So on Intel `auto` uses bf16 only on AMX's tiles.
+fn bf16_dots_pay() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: CPUID leaf 0 exists on every x86-64 CPU.
+        #[allow(unused_unsafe, unsafe_code)] // `__cpuid` is a safe fn in newer Rust
+        let leaf = unsafe { std::arch::x86_64::__cpuid(0) };
+        // The vendor string "GenuineIntel" is EBX, EDX, ECX.
+        let intel = [leaf.ebx, leaf.edx, leaf.ecx] == [0x756e_6547, 0x4965_6e69, 0x6c65_746e];
+        !intel
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Whether the AMX kernel may run: allowed by the cap, and the CPU and OS
