@@ -158,7 +158,9 @@ const TEXTS: [&str; 10] = [
 /// hits' metadata, as `photofind search` and the app run them.
 pub fn query(args: &QueryArgs) -> Result<Value> {
     let loading = Instant::now();
-    let clip = Clip::load(&args.model).with_context(|| format!("loading {}", args.model.display()))?;
+    // f32 text weights first, whatever `auto` keeps on this CPU; then f16.
+    let clip = Clip::load_at(&args.model, candle_core::Device::Cpu, photofind_clip::gemm::Precision::F32)
+        .with_context(|| format!("loading {}", args.model.display()))?;
     let load_seconds = loading.elapsed().as_secs_f64();
     let model = ModelKey::of(&clip);
     let library = Library::open(&args.data_dir, Some(&model))?;

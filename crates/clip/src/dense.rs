@@ -195,6 +195,16 @@ impl Dense {
     }
 }
 
+/// Whether f16 weights make the few-row path faster on this CPU, so that
+/// `--precision auto` halves the text tower: on the AVX-512 Xeon a query's
+/// text tower took 15.5–15.8 ms p50 in f16 against 16.7–17.3 in f32 (three
+/// runs, 2026-12-03); on the AVX2-only Zen 2 f16 was slower (19.3–19.4
+/// against 16.5–17.5): widening the rows cost more than the bytes saved
+/// (`docs/PERFORMANCE.md`). AMD's AVX-512 CPUs are unmeasured.
+pub(crate) fn halved_weights_pay() -> bool {
+    crate::isa::avx512()
+}
+
 /// For each weight row of `w_block` (in order), its product with each row
 /// of `x` plus its bias: `out[j * rows + i] = x_i · w_j + bias_j`. With
 /// AVX2 and FMA where the CPU has them: the build targets baseline x86-64,

@@ -101,9 +101,16 @@ impl Clip {
 
     /// Loads a checkpoint directory on `device`, the image tower at `precision`
     /// (see [`gemm::Precision`]; a GPU always multiplies in f32).
+    /// `auto` also keeps the text tower's weights in f16 where that is the
+    /// faster query ([`dense::halved_weights_pay`]).
     pub fn load_at(dir: &Path, device: Device, precision: gemm::Precision) -> Result<Self> {
-        let kernel = if device.is_cpu() { gemm::Kernel::detect(precision) } else { None };
-        Self::load_with(dir, device, kernel)
+        let cpu = device.is_cpu();
+        let kernel = if cpu { gemm::Kernel::detect(precision) } else { None };
+        let mut clip = Self::load_with(dir, device, kernel)?;
+        if cpu && precision == gemm::Precision::Auto && dense::halved_weights_pay() {
+            clip.halve_text()?;
+        }
+        Ok(clip)
     }
 
     /// [`Clip::load_on`] with the image tower's linear layers on `kernel`
