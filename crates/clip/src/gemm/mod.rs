@@ -12,8 +12,8 @@
 //! Two precisions ([`Precision`]): plain f32, where only the order of the
 //! sums differs from candle's (the vectors are the same to f32 rounding), and
 //! bf16 products with f32 sums on CPUs with AVX512-BF16 (twice the
-//! multiply-adds per instruction) or AMX (a 16×16 block of sums per
-//! instruction, `amx/`); the fidelity tests hold them to the same bar
+//! multiply-adds per instruction; on AMD only, see `bf16_dots_pay`) or AMX
+//! (a 16×16 block of sums per instruction, `amx/`); the fidelity tests hold them to the same bar
 //! against transformers. [`Kernel::detect`] picks the kernel at run time.
 
 mod amx;
