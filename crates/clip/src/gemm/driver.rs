@@ -20,12 +20,17 @@ const KC: usize = 768;
 /// The packed activations of one cache block (`MC × KC` values of 4 bytes)
 /// fill half of this core's L2, so the weights stream through L2 once per
 /// block and the block stays: on Zen 2's 512 KiB (and where the size is not
-/// known) MC is 84 rows in f32, 168 in bf16; on the Xeon's 2 MiB 336 and 672,
-/// 3–5 % more images/s in the f32 tower there than at 256 KiB
-/// (`docs/PERFORMANCE.md`, ninth session).
+/// known) MC is 84 rows in f32, 168 in bf16; on the Xeon's 2 MiB 336 and 672
+/// (blocks of 768 KiB–1.5 MiB gave the f32 tower 3–8 % more images/s there
+/// than 256 KiB, `docs/PERFORMANCE.md`, ninth session).
 fn block_bytes() -> usize {
     static BYTES: OnceLock<usize> = OnceLock::new();
-    *BYTES.get_or_init(|| l2_bytes().unwrap_or(512 * 1024).clamp(256 * 1024, 4 * 1024 * 1024) / 2)
+    *BYTES.get_or_init(|| block_for(l2_bytes()))
+}
+
+/// Half of an L2 of `l2` bytes (512 KiB where unknown), kept within 128 KiB–2 MiB.
+fn block_for(l2: Option<usize>) -> usize {
+    l2.unwrap_or(512 * 1024).clamp(256 * 1024, 4 * 1024 * 1024) / 2
 }
 
 /// This core's L2 as Linux reports it (`…/cache/index2`, e.g. `2048K`).
@@ -76,9 +81,10 @@ pub fn linear_fused(
         onto.is_none_or(|onto| onto.len() == rows * n),
         "what the product is added onto is rows × out_dim"
     );
-    // Not zeroed first: each task writes its own rows' start values once
-    // (the zeroing was 6 % of the AMX tower's time, `docs/PERFORMANCE.md`,
-    // ninth session), then multiplies into them.
+    // Not zeroed first: each task writes its own rows' start values once,
+    // then multiplies into them (zeroing wrote every output twice: memset was
+    // 6.3 % of the AMX tower's samples before, 2.4 % after, `docs/PERFORMANCE.md`,
+    // ninth session).
     let mut y = Vec::with_capacity(rows * n);
     if rows == 0 || n == 0 {
         return y;
@@ -216,6 +222,9 @@ mod tests {
 
     #[test]
     fn a_block_is_half_an_l2_within_bounds() {
-        assert!((128 << 10..=2 << 20).contains(&block_bytes()), "{}", block_bytes());
+        assert_eq!(block_for(None), 256 << 10, "unknown: Zen 2's 512 KiB assumed");
+        assert_eq!(block_for(Some(2 << 20)), 1 << 20);
+        assert_eq!(block_for(Some(64 << 10)), 128 << 10, "at least 128 KiB");
+        assert_eq!(block_for(Some(64 << 20)), 2 << 20, "at most 2 MiB");
     }
 }
