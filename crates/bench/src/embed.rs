@@ -42,12 +42,14 @@ enum TowerKernel {
     F32,
     Candle,
     Avx2,
+    Avx2I16,
     Avx512,
     Avx512Bf16,
     AmxBf16,
     Portable,
     PortableBf16,
     EmulatedAmx,
+    PortableI16,
 }
 
 impl TowerKernel {
@@ -59,12 +61,14 @@ impl TowerKernel {
             TowerKernel::F32 => Ok(Kernel::detect(Precision::F32)),
             TowerKernel::Candle => Ok(None),
             TowerKernel::Avx2 => named("Avx2"),
+            TowerKernel::Avx2I16 => named("Avx2I16"),
             TowerKernel::Avx512 => named("Avx512"),
             TowerKernel::Avx512Bf16 => named("Avx512Bf16"),
             TowerKernel::AmxBf16 => named("AmxBf16"),
             TowerKernel::Portable => Ok(Some(Kernel::Portable)),
             TowerKernel::PortableBf16 => Ok(Some(Kernel::PortableBf16)),
             TowerKernel::EmulatedAmx => Ok(Some(Kernel::EmulatedAmx)),
+            TowerKernel::PortableI16 => Ok(Some(Kernel::PortableI16)),
         }
     }
 }

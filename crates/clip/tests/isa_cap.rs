@@ -28,8 +28,8 @@ fn under_the_cap() {
         Kernel::available().into_iter().filter(|k| !k.is_portable()).map(|k| format!("{k:?}")).collect();
     let allowed: &[&str] = match cap.as_str() {
         "baseline" => &[],
-        "avx2" => &["Avx2"],
-        "avx512" => &["Avx2", "Avx512"],
+        "avx2" => &["Avx2", "Avx2I16"],
+        "avx512" => &["Avx2", "Avx2I16", "Avx512"],
         other => panic!("no check for {other}"),
     };
     assert!(fast.iter().all(|k| allowed.contains(&k.as_str())), "{cap}: {fast:?}");

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::Kernel;
-use super::pack::{self, PackedWeights, Values};
+use super::int16::Quantized;
+use super::pack::{self, Numbers, PackedWeights, Values};
 
 /// The reduction dimension per cache block: all of a 768-input layer (the
 /// tower's width), so each output tile is loaded and stored once rather than
@@ -16,7 +17,7 @@ use super::pack::{self, PackedWeights, Values};
 /// session). One `KC × NR` weight panel is 48 KiB in bf16 or f32 with NR =
 /// 16, 96 KiB in f32 with NR = 32: in L2, which feeds a kernel step's two
 /// weight loads faster than its multiply-adds use them.
-const KC: usize = 768;
+pub(super) const KC: usize = 768;
 /// The packed activations of one cache block (`MC × KC` values of 4 bytes)
 /// fill half of this core's L2, so the weights stream through L2 once per
 /// block and the block stays: on Zen 2's 512 KiB (and where the size is not
@@ -158,10 +159,10 @@ fn multiply_rows(
     let rows = x.len() / k;
     let mc_max = (block_bytes() / (layout.steps(KC) * 4) / mr).max(1) * mr;
     let block_rows = mc_max.min(rows.div_ceil(mr) * mr);
-    let mut packed = if layout.bf16 {
-        Values::Bf16(vec![0; block_rows * layout.steps(KC)])
-    } else {
-        Values::F32(vec![0.0; block_rows * KC])
+    let mut packed = match layout.numbers {
+        Numbers::F32 => Values::F32(vec![0.0; block_rows * KC]),
+        Numbers::Bf16 => Values::Bf16(vec![0; block_rows * layout.steps(KC)]),
+        Numbers::I16 => Values::I16(Quantized::zeros(block_rows * layout.steps(KC), block_rows)),
     };
     // Edge tiles (a last panel of fewer than mr rows or nr columns) are
     // computed into this buffer and the valid part added to `y`.
@@ -176,7 +177,7 @@ fn multiply_rows(
                 let b = weights.panel(panel, p0, kc);
                 let cols = nr.min(n - j0);
                 for (p, r0) in (0..mc).step_by(mr).enumerate() {
-                    let a = row_panel(&packed, p, steps * mr);
+                    let a = row_panel(&packed, p, steps * mr, mr);
                     let live = mr.min(mc - r0);
                     let at = (i0 + r0) * n + j0;
                     if live == mr && cols == nr {
@@ -199,11 +200,12 @@ fn multiply_rows(
     }
 }
 
-/// Row panel `p` of the packed activations, `len` values long.
-fn row_panel(packed: &Values, p: usize, len: usize) -> pack::Panel<'_> {
+/// Row panel `p` of the packed activations, `len` values long, of `mr` rows.
+fn row_panel(packed: &Values, p: usize, len: usize, mr: usize) -> pack::Panel<'_> {
     match packed {
         Values::F32(data) => pack::Panel::F32(&data[p * len..][..len]),
         Values::Bf16(data) => pack::Panel::Bf16(&data[p * len..][..len]),
+        Values::I16(data) => pack::Panel::I16(&data.pairs[p * len..][..len], &data.scales[p * mr..][..mr]),
     }
 }
 

@@ -13,8 +13,10 @@
 //! sums differs from candle's (the vectors are the same to f32 rounding), and
 //! bf16 products with f32 sums on CPUs with AVX512-BF16 (twice the
 //! multiply-adds per instruction; on AMD only, see `bf16_dots_pay`) or AMX
-//! (a 16×16 block of sums per instruction, `amx/`); the fidelity tests hold them to the same bar
-//! against transformers. [`Kernel::detect`] picks the kernel at run time.
+//! (a 16×16 block of sums per instruction, `amx/`), and on AVX2 CPUs whose
+//! `vpmaddwd` outruns their FMAs, i16 products with exact i32 sums
+//! (`int16.rs`); the fidelity tests hold them all to the same bar against
+//! transformers. [`Kernel::detect`] picks the kernel at run time.
 
 mod amx;
 #[cfg(target_arch = "x86_64")]
@@ -22,12 +24,16 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod driver;
+mod int16;
 mod pack;
+mod pays;
 mod portable;
 mod precision;
 
+use pays::{bf16_dots_pay, i16_dots_pay};
+
 pub use driver::{linear, linear_fused};
-pub use pack::{Layout, PackedWeights};
+pub use pack::{Layout, Numbers, PackedWeights};
 pub use precision::Precision;
 
 /// Which micro-kernel multiplies.
@@ -36,6 +42,9 @@ pub enum Kernel {
     /// AVX2 + FMA, f32, 6×16 tiles (`avx2.rs`).
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// AVX2, i16 products summed in i32 (`vpmaddwd`), 6×16 tiles (`avx2.rs`).
+    #[cfg(target_arch = "x86_64")]
+    Avx2I16,
     /// AVX-512F, f32, 12×32 tiles (`avx512.rs`).
     #[cfg(target_arch = "x86_64")]
     Avx512,
@@ -52,6 +61,8 @@ pub enum Kernel {
     PortableBf16,
     /// The AMX kernel's loop on emulated tile registers, any CPU (for tests).
     EmulatedAmx,
+    /// Plain Rust, the i16 kernel's arithmetic on any CPU (for tests).
+    PortableI16,
 }
 
 impl Kernel {
@@ -70,6 +81,10 @@ impl Kernel {
         if isa::avx512() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512);
+        }
+        if precision == Precision::Auto && isa::avx2() && i16_dots_pay() {
+            #[cfg(target_arch = "x86_64")]
+            return Some(Kernel::Avx2I16);
         }
         if isa::avx2() {
             #[cfg(target_arch = "x86_64")]
@@ -98,11 +113,13 @@ impl Kernel {
     /// Every kernel this CPU can run (for tests and benchmarks).
     pub fn available() -> Vec<Self> {
         use crate::isa;
-        let mut kernels = vec![Kernel::Portable, Kernel::PortableBf16, Kernel::EmulatedAmx];
+        let mut kernels =
+            vec![Kernel::Portable, Kernel::PortableBf16, Kernel::EmulatedAmx, Kernel::PortableI16];
         #[cfg(target_arch = "x86_64")]
         kernels.extend(
             [
                 (isa::avx2(), Kernel::Avx2),
+                (isa::avx2(), Kernel::Avx2I16),
                 (isa::avx512(), Kernel::Avx512),
                 (isa::avx512_bf16(), Kernel::Avx512Bf16),
                 (amx_granted(), Kernel::AmxBf16),
@@ -115,20 +132,24 @@ impl Kernel {
 
     /// The tile and the values this kernel reads.
     pub fn layout(self) -> Layout {
-        let (bf16, (mr, nr)) = match self {
+        use Numbers::{Bf16, F32, I16};
+        let (numbers, (mr, nr)) = match self {
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => (false, avx2::TILE),
+            Kernel::Avx2 => (F32, avx2::TILE),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => (false, avx512::TILE),
+            Kernel::Avx2I16 => (I16, avx2::TILE),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512Bf16 => (true, avx512::TILE),
+            Kernel::Avx512 => (F32, avx512::TILE),
             #[cfg(target_arch = "x86_64")]
-            Kernel::AmxBf16 => (true, amx::TILE),
-            Kernel::Portable => (false, portable::TILE),
-            Kernel::PortableBf16 => (true, portable::TILE_BF16),
-            Kernel::EmulatedAmx => (true, amx::TILE),
+            Kernel::Avx512Bf16 => (Bf16, avx512::TILE),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::AmxBf16 => (Bf16, amx::TILE),
+            Kernel::Portable => (F32, portable::TILE),
+            Kernel::PortableBf16 => (Bf16, portable::TILE_BF16),
+            Kernel::EmulatedAmx => (Bf16, amx::TILE),
+            Kernel::PortableI16 => (I16, portable::TILE),
         };
-        Layout { mr, nr, bf16, amx: self.is_amx() }
+        Layout { mr, nr, numbers, amx: self.is_amx() }
     }
 
     /// Whether this kernel reads AMX's layout (see [`Layout::amx`]).
@@ -142,18 +163,19 @@ impl Kernel {
 
     /// Whether this is one of the plain-Rust reference kernels (slow; for tests).
     pub fn is_portable(self) -> bool {
-        matches!(self, Kernel::Portable | Kernel::PortableBf16 | Kernel::EmulatedAmx)
+        matches!(self, Kernel::Portable | Kernel::PortableBf16 | Kernel::EmulatedAmx | Kernel::PortableI16)
     }
 
-    /// Whether the products round to bf16 (see [`Precision`]).
+    /// Whether the products are of values rounded from f32 (bf16 or i16,
+    /// see [`Precision`]).
     pub fn is_reduced(self) -> bool {
-        self.layout().bf16
+        self.layout().numbers != Numbers::F32
     }
 
     /// `c[0..mr][0..nr] += a · b` for one packed row panel `a` and one
     /// packed weight panel `b` of `steps` steps each; `c` rows `ldc` apart.
     fn multiply(self, steps: usize, a: pack::Panel, b: pack::Panel, c: &mut [f32], ldc: usize) {
-        use pack::Panel::{Bf16, F32};
+        use pack::Panel::{Bf16, F32, I16};
         prefetch_tile(c, ldc, self.layout());
         match (self, a, b) {
             // SAFETY (each arm): the kernel is only constructed where the CPU
@@ -162,6 +184,11 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
             (Kernel::Avx2, F32(a), F32(b)) => unsafe { avx2::kernel_6x16(steps, a, b, c, ldc) },
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            (Kernel::Avx2I16, I16(a, sa), I16(b, sb)) => unsafe {
+                avx2::i16_6x16(steps, (a, sa), (b, sb), c, ldc)
+            },
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
             (Kernel::Avx512, F32(a), F32(b)) => unsafe { avx512::f32_12x32(steps, a, b, c, ldc) },
@@ -180,6 +207,9 @@ impl Kernel {
             }
             (Kernel::EmulatedAmx, Bf16(a), Bf16(b)) => {
                 amx::tile_32x32(&mut amx::Emulated::default(), steps, a, b, c, ldc);
+            }
+            (Kernel::PortableI16, I16(a, sa), I16(b, sb)) => {
+                portable::i16_tile(self.layout(), steps, (a, sa), (b, sb), c, ldc)
             }
             _ => unreachable!("{self:?} reads the values its layout packs"),
         }
@@ -209,26 +239,6 @@ fn prefetch_tile(c: &[f32], ldc: usize, layout: Layout) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (c, ldc, layout);
-}
-
-/// Whether `vdpbf16ps` outruns f32 multiply-adds on this CPU, so `auto`
-/// should take the AVX512-BF16 kernel. On AMD's Zen 4 it does twice the
-/// work of an f32 FMA (230 against 115 GFLOP/s a core, `bench/cpu_peak512.c`);
-/// on Intel's Xeon with AMX (2026-12-03) half (106 against 211), and the
-/// tower ran 18.9 images/s on it against 25.3 in f32 (`docs/PERFORMANCE.md`,
-/// ninth session). So on Intel `auto` uses bf16 only on AMX's tiles.
-fn bf16_dots_pay() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: CPUID leaf 0 exists on every x86-64 CPU.
-        #[allow(unused_unsafe, unsafe_code)] // `__cpuid` is a safe fn in newer Rust
-        let leaf = unsafe { std::arch::x86_64::__cpuid(0) };
-        // The vendor string "GenuineIntel" is EBX, EDX, ECX.
-        let intel = [leaf.ebx, leaf.edx, leaf.ecx] == [0x756e_6547, 0x4965_6e69, 0x6c65_746e];
-        !intel
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// Whether the AMX kernel may run: allowed by the cap, and the CPU and OS

@@ -1,6 +1,8 @@
 //! The packed layouts the micro-kernels read: weights once at load,
 //! activations per cache block. A [`Layout`] says which: the tile's rows and
-//! columns, and whether values are f32 or bf16 pairs.
+//! columns, and whether values are f32, bf16 pairs or i16 pairs with scales.
+
+use super::int16::{self, Quantized};
 
 /// How a kernel reads its operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,19 +11,31 @@ pub struct Layout {
     pub mr: usize,
     /// Output columns per micro-kernel call.
     pub nr: usize,
-    /// Values are bf16 pairs in a `u32` (low half the even input index, high
-    /// half the odd one), not f32: one kernel step covers two inputs.
-    pub bf16: bool,
+    /// What the values are.
+    pub numbers: Numbers,
     /// AMX's order: the activations of each row panel are packed row after
     /// row (a tile row is 16 pairs of one row), not step by step, and steps
     /// come in whole tiles of 16 pairs (zeros past the inputs).
     pub amx: bool,
 }
 
+/// The numbers a kernel multiplies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Numbers {
+    /// f32: one kernel step is one input.
+    F32,
+    /// bf16 pairs in a `u32` (low half the even input index, high half the
+    /// odd one): one kernel step covers two inputs.
+    Bf16,
+    /// i16 pairs in a `u32`, as bf16's, each row of activations and each
+    /// column of weights with its own scale (`int16.rs`).
+    I16,
+}
+
 impl Layout {
     /// Inputs one kernel step covers.
     pub(super) fn inputs_per_step(self) -> usize {
-        if self.bf16 { 2 } else { 1 }
+        if self.numbers == Numbers::F32 { 1 } else { 2 }
     }
 
     /// Kernel steps over `inputs` inputs.
@@ -37,6 +51,7 @@ impl Layout {
 pub(super) enum Values {
     F32(Vec<f32>),
     Bf16(Vec<u32>),
+    I16(Quantized),
 }
 
 /// A linear layer's weights (`out_dim × in_dim`, PyTorch's layout) in panels
@@ -67,24 +82,39 @@ impl PackedWeights {
         let nr = layout.nr;
         let (panels, steps) = (out_dim.div_ceil(nr), layout.steps(in_dim));
         let column = |c: usize| &weight[c * in_dim..][..in_dim];
-        let values = if layout.bf16 {
-            let mut data = vec![0u32; panels * steps * nr];
-            let mut pairs = vec![0u32; in_dim.div_ceil(2)];
-            for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
-                for c in 0..nr.min(out_dim - panel * nr) {
-                    bf16_pairs(column(panel * nr + c), &mut pairs);
-                    strided(&pairs, c, nr, out);
+        let values = match layout.numbers {
+            Numbers::F32 => {
+                let mut data = vec![0f32; panels * steps * nr];
+                for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
+                    for c in 0..nr.min(out_dim - panel * nr) {
+                        strided(column(panel * nr + c), c, nr, out);
+                    }
                 }
+                Values::F32(data)
             }
-            Values::Bf16(data)
-        } else {
-            let mut data = vec![0f32; panels * steps * nr];
-            for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
-                for c in 0..nr.min(out_dim - panel * nr) {
-                    strided(column(panel * nr + c), c, nr, out);
+            Numbers::Bf16 => {
+                let mut data = vec![0u32; panels * steps * nr];
+                let mut pairs = vec![0u32; in_dim.div_ceil(2)];
+                for (panel, out) in data.chunks_exact_mut((steps * nr).max(1)).enumerate() {
+                    for c in 0..nr.min(out_dim - panel * nr) {
+                        bf16_pairs(column(panel * nr + c), &mut pairs);
+                        strided(&pairs, c, nr, out);
+                    }
                 }
+                Values::Bf16(data)
             }
-            Values::F32(data)
+            Numbers::I16 => {
+                let mut data = Quantized::zeros(panels * steps * nr, panels * nr);
+                let mut pairs = vec![0u32; in_dim.div_ceil(2)];
+                let chunks = data.pairs.chunks_exact_mut((steps * nr).max(1));
+                for ((panel, out), scales) in chunks.enumerate().zip(data.scales.chunks_exact_mut(nr)) {
+                    for (c, scale) in scales.iter_mut().enumerate().take(out_dim - panel * nr) {
+                        *scale = int16::quantize(column(panel * nr + c), int16::WEIGHT_LIMIT, &mut pairs);
+                        strided(&pairs, c, nr, out);
+                    }
+                }
+                Values::I16(data)
+            }
         };
         Self { layout, in_dim, out_dim, values, bias }
     }
@@ -130,6 +160,7 @@ impl PackedWeights {
         match &self.values {
             Values::F32(data) => Panel::F32(&data[at..][..len]),
             Values::Bf16(data) => Panel::Bf16(&data[at..][..len]),
+            Values::I16(data) => Panel::I16(&data.pairs[at..][..len], &data.scales[panel * l.nr..][..l.nr]),
         }
     }
 }
@@ -139,6 +170,9 @@ impl PackedWeights {
 pub(super) enum Panel<'a> {
     F32(&'a [f32]),
     Bf16(&'a [u32]),
+    /// i16 pairs and the scale of each of the panel's rows (activations) or
+    /// columns (weights).
+    I16(&'a [u32], &'a [f32]),
 }
 
 /// Packs inputs `p0 .. p0 + kc` of `block`'s rows (each `k` long) into
@@ -176,6 +210,17 @@ fn panels<'a, const MR: usize>(rows: usize, row: impl Fn(usize) -> &'a [f32], kc
             for (panel, out) in out.chunks_exact_mut(steps * MR).take(panels).enumerate() {
                 for (r, pairs) in pairs.chunks_exact_mut(steps).enumerate() {
                     bf16_pairs(row(panel * MR + r), pairs);
+                }
+                transpose::<MR, u32>(std::array::from_fn(|r| &pairs[r * steps..][..steps]), steps, out);
+            }
+        }
+        Values::I16(out) => {
+            let steps = kc.div_ceil(2);
+            let mut pairs = vec![0u32; MR * steps];
+            let chunks = out.pairs.chunks_exact_mut(steps * MR).zip(out.scales.chunks_exact_mut(MR));
+            for (panel, (out, scales)) in chunks.take(panels).enumerate() {
+                for (r, (pairs, scale)) in pairs.chunks_exact_mut(steps).zip(scales.iter_mut()).enumerate() {
+                    *scale = int16::quantize(row(panel * MR + r), int16::ACTIVATION_LIMIT, pairs);
                 }
                 transpose::<MR, u32>(std::array::from_fn(|r| &pairs[r * steps..][..steps]), steps, out);
             }
@@ -227,6 +272,16 @@ fn panels_strided<'a>(mr: usize, rows: usize, row: impl Fn(usize) -> &'a [f32], 
             for (panel, out) in out.chunks_exact_mut(pairs.len() * mr).take(panels).enumerate() {
                 for r in 0..mr {
                     bf16_pairs(row(panel * mr + r), &mut pairs);
+                    strided(&pairs, r, mr, out);
+                }
+            }
+        }
+        Values::I16(out) => {
+            let mut pairs = vec![0u32; kc.div_ceil(2)];
+            let chunks = out.pairs.chunks_exact_mut(pairs.len() * mr).zip(out.scales.chunks_exact_mut(mr));
+            for (panel, (out, scales)) in chunks.take(panels).enumerate() {
+                for (r, scale) in scales.iter_mut().enumerate() {
+                    *scale = int16::quantize(row(panel * mr + r), int16::ACTIVATION_LIMIT, &mut pairs);
                     strided(&pairs, r, mr, out);
                 }
             }
@@ -305,11 +360,16 @@ mod tests {
         for mr in [6, 12] {
             for rows in [1, mr, 2 * mr + 5] {
                 let block: Vec<f32> = (0..rows * k).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
-                for bf16 in [false, true] {
-                    let layout = Layout { mr, nr: 16, bf16, amx: false };
+                for numbers in [Numbers::F32, Numbers::Bf16, Numbers::I16] {
+                    let layout = Layout { mr, nr: 16, numbers, amx: false };
                     let len = rows.div_ceil(mr) * mr * layout.steps(kc);
-                    let empty =
-                        || if bf16 { Values::Bf16(vec![7; len]) } else { Values::F32(vec![7.0; len]) };
+                    let empty = || match numbers {
+                        Numbers::F32 => Values::F32(vec![7.0; len]),
+                        Numbers::Bf16 => Values::Bf16(vec![7; len]),
+                        Numbers::I16 => {
+                            Values::I16(Quantized { pairs: vec![7; len], scales: vec![7.0; len] })
+                        }
+                    };
                     let (mut fast, mut plain) = (empty(), empty());
                     super::rows(layout, &block, k, p0, kc, &mut fast);
                     let zeros = vec![0f32; kc];
@@ -318,6 +378,10 @@ mod tests {
                     match (fast, plain) {
                         (Values::F32(a), Values::F32(b)) => assert_eq!(a, b, "f32, {mr} × {rows}"),
                         (Values::Bf16(a), Values::Bf16(b)) => assert_eq!(a, b, "bf16, {mr} × {rows}"),
+                        (Values::I16(a), Values::I16(b)) => {
+                            assert_eq!(a.pairs, b.pairs, "i16, {mr} × {rows}");
+                            assert_eq!(a.scales, b.scales, "i16 scales, {mr} × {rows}");
+                        }
                         _ => unreachable!("same kind"),
                     }
                 }

@@ -1,7 +1,9 @@
 //! The micro-kernels in plain Rust, for any CPU and any tile: the f32 one
 //! does the AVX2 and AVX-512 kernels' multiply-adds in their order (one FMA
-//! per input, in order), the bf16 one `vdpbf16ps`'s arithmetic.
+//! per input, in order), the bf16 one `vdpbf16ps`'s arithmetic, the i16 one
+//! the AVX2 i16 kernel's (exact i32 sums, then one FMA per output).
 
+use super::int16::half;
 use super::pack::{Layout, bf16_value};
 
 /// The f32 tile: the AVX2 kernel's, so the two agree bit for bit.
@@ -24,6 +26,34 @@ pub(super) fn bf16_tile(layout: Layout, steps: usize, a: &[u32], b: &[u32], c: &
         let (w0, w1) = (bf16_value(w as u16), bf16_value((w >> 16) as u16));
         (acc + x1 * w1) + x0 * w0
     });
+}
+
+/// `c[i][j] += (Σ_s a_s[i] ⋅ b_s[j]) · sa[i] · sb[j]`: the pairs' products
+/// summed exactly in i32, the sum scaled and added to `c` with one fused
+/// multiply-add, as the AVX2 i16 kernel does.
+pub(super) fn i16_tile(
+    layout: Layout,
+    steps: usize,
+    (a, row_scales): (&[u32], &[f32]),
+    (b, column_scales): (&[u32], &[f32]),
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let (mr, nr) = (layout.mr, layout.nr);
+    let mut acc = vec![0i32; mr * nr];
+    for (a, b) in a.chunks_exact(mr).zip(b.chunks_exact(nr)).take(steps) {
+        for (row, &x) in acc.chunks_exact_mut(nr).zip(a) {
+            for (acc, &w) in row.iter_mut().zip(b) {
+                *acc += half(x, false) * half(w, false) + half(x, true) * half(w, true);
+            }
+        }
+    }
+    for (i, row) in acc.chunks_exact(nr).enumerate() {
+        let outputs = c[i * ldc..i * ldc + nr].iter_mut().zip(row).zip(column_scales);
+        for ((c, &acc), &column) in outputs {
+            *c = (acc as f32).mul_add(row_scales[i] * column, *c);
+        }
+    }
 }
 
 fn tile<T: Copy>(

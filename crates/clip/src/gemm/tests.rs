@@ -30,14 +30,32 @@ fn rounded(values: &[f32]) -> Vec<f32> {
     values.iter().map(|&v| pack::bf16_value(pack::bf16_bits(v))).collect()
 }
 
+/// `values` (rows of `k`) as the i16 kernels see them: each row's inputs
+/// of each `block` scaled within `±limit` and rounded, then scaled back.
+fn quantized(values: &[f32], k: usize, block: usize, limit: i16) -> Vec<f32> {
+    let mut out = Vec::with_capacity(values.len());
+    for part in values.chunks(k.max(1)).flat_map(|row| row.chunks(block)) {
+        let mut pairs = vec![0u32; part.len().div_ceil(2)];
+        let scale = int16::quantize(part, limit, &mut pairs);
+        out.extend((0..part.len()).map(|i| scale * int16::half(pairs[i / 2], i % 2 == 1) as f32));
+    }
+    out
+}
+
 fn check(kernel: Kernel, rows: usize, k: usize, n: usize, with_bias: bool) {
     let x = noise(1 + rows as u64, rows * k);
     let w = noise(2 + k as u64, n * k);
     let bias = with_bias.then(|| noise(3 + n as u64, n));
-    // The bf16 kernels multiply rounded inputs exactly and sum in f32.
-    let expected = match kernel.is_reduced() {
-        true => reference(&rounded(&x), &rounded(&w), bias.as_deref(), rows, k, n),
-        false => reference(&x, &w, bias.as_deref(), rows, k, n),
+    // The bf16 kernels multiply rounded inputs exactly and sum in f32; the
+    // i16 ones multiply and sum quantized inputs exactly, per cache block.
+    let expected = match kernel.layout().numbers {
+        Numbers::F32 => reference(&x, &w, bias.as_deref(), rows, k, n),
+        Numbers::Bf16 => reference(&rounded(&x), &rounded(&w), bias.as_deref(), rows, k, n),
+        Numbers::I16 => {
+            let x = quantized(&x, k, driver::KC, int16::ACTIVATION_LIMIT);
+            let w = quantized(&w, k, k.max(1), int16::WEIGHT_LIMIT);
+            reference(&x, &w, bias.as_deref(), rows, k, n)
+        }
     };
     let packed = PackedWeights::new(kernel.layout(), &w, n, k, bias);
     let y = linear(kernel, &x, rows, &packed);
@@ -98,10 +116,16 @@ fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
     // Same order of multiply-adds (f32: one FMA per input, in order, whatever
     // the tile; bf16: vdpbf16ps's definition): the fast kernels are the
     // portable ones, vectorised, so results agree exactly.
-    let product = |kernel| product_with_bias(kernel, 20, 300, 40);
-    let (f32, bf16) = (product(Kernel::Portable), product(Kernel::PortableBf16));
+    // i16: exact integer sums, then the same FMA per output.
+    let product = |kernel| product_with_bias(kernel, 20, 900, 40);
+    let (f32, bf16, i16) =
+        (product(Kernel::Portable), product(Kernel::PortableBf16), product(Kernel::PortableI16));
     for kernel in Kernel::available().into_iter().filter(|k| !k.layout().amx) {
-        let portable = if kernel.is_reduced() { &bf16 } else { &f32 };
+        let portable = match kernel.layout().numbers {
+            Numbers::F32 => &f32,
+            Numbers::Bf16 => &bf16,
+            Numbers::I16 => &i16,
+        };
         assert_eq!(&product(kernel), portable, "{kernel:?}");
     }
 }
@@ -125,7 +149,7 @@ fn amx_on_the_tile_registers_matches_its_emulation() {
 }
 
 #[test]
-fn detect_picks_the_widest_kernel_and_bf16_only_for_auto() {
+fn detect_picks_the_widest_kernel_and_reduced_products_only_for_auto() {
     #[cfg(target_arch = "x86_64")]
     {
         let (avx2, avx512, bf16) = (crate::isa::avx2(), crate::isa::avx512(), crate::isa::avx512_bf16());
@@ -137,6 +161,7 @@ fn detect_picks_the_widest_kernel_and_bf16_only_for_auto() {
         let auto = match (amx_granted(), bf16) {
             (true, _) => Some(Kernel::AmxBf16),
             (false, true) if bf16_dots_pay() => Some(Kernel::Avx512Bf16),
+            (false, _) if f32 == Some(Kernel::Avx2) && i16_dots_pay() => Some(Kernel::Avx2I16),
             (false, _) => f32,
         };
         assert_eq!(Kernel::detect(Precision::F32), f32);
