@@ -1,63 +1,68 @@
-/* The CPU's own multiply-add peaks, per core: f32 FMA and the AVX2 integer paths an int8/i16
- * tower would use (docs/PERFORMANCE.md, issue #17). 12 independent accumulators each.
- *   gcc -O2 -mavx2 -mfma bench/cpu_peak.c -o /tmp/cpu_peak && /tmp/cpu_peak
- * Run two copies at once (`/tmp/cpu_peak & /tmp/cpu_peak; wait`) to see both cores. */
-#include <immintrin.h>
+/* The CPU's own multiply-add peaks, per core, on AVX2: f32 FMA and the integer paths an i16 or
+ * int8 tower would use (docs/PERFORMANCE.md, issue #17).
+ *   gcc -O2 bench/cpu_peak.c -o /tmp/cpu_peak && /tmp/cpu_peak
+ * Run two copies at once (`/tmp/cpu_peak & /tmp/cpu_peak; wait`) to see both cores.
+ *
+ * Each loop is written in assembly, twelve independent sums in ymm0-ymm11: an earlier version
+ * in intrinsics let GCC keep the integer sums on the stack (or drop unused ones), so it timed
+ * store-to-load latency instead of the multipliers (tenth session). The last two loops are the
+ * i16 kernel's own instruction mix (crates/clip/src/gemm/avx2.rs): one broadcast per two
+ * multiply-adds, and a 3x32 tile's one per four with the weights read from memory. */
 #include <stdio.h>
 #include <time.h>
-static double now(){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
-static void fma_peak(void){
-  long N=200000000;
-  __m256 a[12]; for(int i=0;i<12;i++) a[i]=_mm256_set1_ps(0.0001f*i);
-  __m256 b=_mm256_set1_ps(0.999f), c=_mm256_set1_ps(0.0001f);
-  double t=now();
-  for(long n=0;n<N;n++){
-    #pragma GCC unroll 12
-    for(int i=0;i<12;i++) a[i]=_mm256_fmadd_ps(a[i],b,c);
-  }
-  double dt=now()-t; float s=0; for(int i=0;i<12;i++) s+=a[i][0];
-  printf("f32 fma: %.1f GFLOP/s = %.1f GMAC/s (%f)\n", N*12.0*16/dt/1e9, N*12.0*8/dt/1e9, s);
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
 }
-int main(){
-  fma_peak();
-  long N=100000000;
-  static __attribute__((aligned(32))) unsigned char A[64*32]; for(int i=0;i<64*32;i++)A[i]=i*7;
-  static __attribute__((aligned(32))) signed char B[64*32]; for(int i=0;i<64*32;i++)B[i]=i*3-50;
-  __m256i acc[12]; for(int i=0;i<12;i++) acc[i]=_mm256_setzero_si256();
-  __m256i ones=_mm256_set1_epi16(1);
-  double t=now();
-  for(long n=0;n<N;n++){
-    int o=(n&31)*32;
-    __m256i b0=_mm256_load_si256((const __m256i*)(B+o)), b1=_mm256_load_si256((const __m256i*)(B+((o+32)&2047)));
-    #pragma GCC unroll 6
-    for(int i=0;i<6;i++){ __m256i a=_mm256_set1_epi32(*(const int*)(A+((o+i*4)&2047)));
-      acc[2*i]=_mm256_add_epi32(acc[2*i], _mm256_madd_epi16(_mm256_maddubs_epi16(a,b0),ones));
-      acc[2*i+1]=_mm256_add_epi32(acc[2*i+1], _mm256_madd_epi16(_mm256_maddubs_epi16(a,b1),ones)); }
+
+/* f32: ymm_i += ymm14 * ymm15 (8 multiply-adds). */
+#define FMA(i) "vfmadd231ps %%ymm14, %%ymm15, %%ymm" #i "\n\t"
+/* i16: 16 products, summed in pairs into 8 i32, added to ymm_i. */
+#define MADD(i) "vpmaddwd %%ymm14, %%ymm15, %%ymm13\n\tvpaddd %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
+/* i16 products alone, no sums kept (the multiplier's own rate). */
+#define MADD_ONLY(i) "vpmaddwd %%ymm14, %%ymm15, %%ymm" #i "\n\t"
+/* u8 x i8: 32 products summed in pairs (saturating i16), then in fours into i32. */
+#define U8I8(i) \
+  "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpmaddwd %%ymm12, %%ymm13, %%ymm13\n\t" \
+  "vpaddd %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
+/* The 6x16 kernel: a broadcast of one row's pair, then its two multiply-adds. */
+#define BROADCAST_MADD(i) "vpbroadcastd (%1), %%ymm14\n\t" MADD(i)
+/* A 3x32 tile: weights read by the multiply from memory, a broadcast per four. */
+#define MADD_MEM(i) "vpmaddwd (%1), %%ymm14, %%ymm13\n\tvpaddd %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
+#define BROADCAST_MADD_MEM(i) "vpbroadcastd 4(%1), %%ymm14\n\t" MADD_MEM(i)
+#define TWELVE(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+static int buffer[64] __attribute__((aligned(64)));
+
+#define RUN(name, body, macs)                                                                          \
+  {                                                                                                    \
+    long n = N;                                                                                        \
+    double t = now();                                                                                  \
+    __asm__ volatile("vxorps %%ymm12, %%ymm12, %%ymm12\n\tvxorps %%ymm14, %%ymm14, %%ymm14\n\t"       \
+                     "vxorps %%ymm15, %%ymm15, %%ymm15\n"                                             \
+                     "1:\n\t" body "dec %0\n\tjnz 1b\n\tvzeroupper"                                   \
+                     : "+r"(n)                                                                         \
+                     : "r"(buffer)                                                                     \
+                     : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",      \
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");         \
+    double dt = now() - t;                                                                             \
+    printf("%-40s %6.1f GMAC/s per core (%.2f ns per 12 instructions)\n", name,                      \
+           N * 12.0 * (macs) / dt / 1e9, dt / N * 1e9);                                               \
   }
-  double dt=now()-t; long s=0; for(int i=0;i<12;i++) s+=_mm256_extract_epi32(acc[i],0);
-  printf("u8i8 6x16 (maddubs+madd+add): %.1f GMAC/s/core = %.1f 'GFLOP/s' %ld\n", N*12.0*32/dt/1e9, N*12.0*64/dt/1e9, s);
-  for(int i=0;i<12;i++) acc[i]=_mm256_setzero_si256();
-  t=now();
-  for(long n=0;n<N;n++){
-    int o=(n&31)*32;
-    __m256i b0=_mm256_load_si256((const __m256i*)(B+o)), b1=_mm256_load_si256((const __m256i*)(B+((o+32)&2047)));
-    #pragma GCC unroll 6
-    for(int i=0;i<6;i++){ __m256i a=_mm256_set1_epi32(*(const int*)(A+((o+i*4)&2047)));
-      acc[2*i]=_mm256_add_epi32(acc[2*i], _mm256_madd_epi16(a,b0));
-      acc[2*i+1]=_mm256_add_epi32(acc[2*i+1], _mm256_madd_epi16(a,b1)); }
-  }
-  dt=now()-t; s=0; for(int i=0;i<12;i++) s+=_mm256_extract_epi32(acc[i],0);
-  printf("i16 6x16 (madd+add): %.1f GMAC/s/core = %.1f 'GFLOP/s' %ld\n", N*12.0*16/dt/1e9, N*12.0*32/dt/1e9, s);
-  for(int i=0;i<12;i++) acc[i]=_mm256_setzero_si256();
-  t=now();
-  for(long n=0;n<N;n++){
-    int o=(n&31)*32;
-    __m256i b0=_mm256_load_si256((const __m256i*)(B+o)), b1=_mm256_load_si256((const __m256i*)(B+((o+32)&2047)));
-    #pragma GCC unroll 6
-    for(int i=0;i<6;i++){ __m256i a=_mm256_set1_epi32(*(const int*)(A+((o+i*4)&2047)));
-      acc[2*i]=_mm256_adds_epi16(acc[2*i], _mm256_maddubs_epi16(a,b0));
-      acc[2*i+1]=_mm256_adds_epi16(acc[2*i+1], _mm256_maddubs_epi16(a,b1)); }
-  }
-  dt=now()-t; s=0; for(int i=0;i<12;i++) s+=_mm256_extract_epi32(acc[i],0);
-  printf("u8i8 maddubs + i16 add: %.1f GMAC/s/core = %.1f 'GFLOP/s' %ld\n", N*12.0*32/dt/1e9, N*12.0*64/dt/1e9, s);
+
+int main(void) {
+  const long N = 100000000;
+  RUN("f32 vfmadd231ps", TWELVE(FMA), 8)
+  RUN("i16 vpmaddwd + vpaddd", TWELVE(MADD), 16)
+  RUN("i16 vpmaddwd alone", TWELVE(MADD_ONLY), 16)
+  RUN("u8 x i8 vpmaddubsw + vpmaddwd + vpaddd", TWELVE(U8I8), 32)
+  RUN("i16 6x16 kernel mix (broadcast per 2)",
+      BROADCAST_MADD(0) MADD(1) BROADCAST_MADD(2) MADD(3) BROADCAST_MADD(4) MADD(5)
+      BROADCAST_MADD(6) MADD(7) BROADCAST_MADD(8) MADD(9) BROADCAST_MADD(10) MADD(11), 16)
+  RUN("i16 3x32 mix (broadcast per 4, memory)",
+      BROADCAST_MADD_MEM(0) MADD_MEM(1) MADD_MEM(2) MADD_MEM(3) BROADCAST_MADD_MEM(4) MADD_MEM(5)
+      MADD_MEM(6) MADD_MEM(7) BROADCAST_MADD_MEM(8) MADD_MEM(9) MADD_MEM(10) MADD_MEM(11), 16)
+  return 0;
 }
