@@ -55,7 +55,9 @@ pub(super) fn quantize(values: &[f32], limit: i16, pairs: &mut [u32]) -> f32 {
     quantize_with(values, limit, pairs)
 }
 
-/// [`quantize`]'s arithmetic, written so the compiler vectorises it.
+/// [`quantize`]'s arithmetic in plain Rust: for CPUs without AVX2, and the
+/// reference the vector path is tested against (the compiler leaves its
+/// rounding scalar).
 #[inline(always)]
 fn quantize_with(values: &[f32], limit: i16, pairs: &mut [u32]) -> f32 {
     debug_assert_eq!(pairs.len(), values.len().div_ceil(2));

@@ -98,6 +98,27 @@ fn every_kernel_equals_the_f64_reference_on_edges_and_blocks() {
 }
 
 #[test]
+fn i16_sums_at_the_limits_over_a_whole_block_stay_exact() {
+    // Every activation and weight at its row's (column's) largest: each
+    // product is ACTIVATION_LIMIT · WEIGHT_LIMIT, and a block of KC of them
+    // is the largest sum the limits allow. An i32 that overflowed would wrap
+    // (and panic in the portable kernel's debug build).
+    let (rows, k, n) = (7, driver::KC, 17);
+    let x: Vec<f32> = (0..rows * k).map(|i| if i % 3 == 0 { -1.5 } else { 1.5 }).collect();
+    let w: Vec<f32> = (0..n * k).map(|i| if i % 3 == 0 { -0.25 } else { 0.25 }).collect();
+    let expected = reference(&x, &w, None, rows, k, n);
+    for kernel in Kernel::available().into_iter().filter(|k| k.layout().numbers == Numbers::I16) {
+        let y = linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, None));
+        for (at, (&got, &want)) in y.iter().zip(&expected).enumerate() {
+            assert!(
+                (f64::from(got) - want).abs() <= want.abs() * 1e-6,
+                "{kernel:?} y[{at}] = {got}, want {want}"
+            );
+        }
+    }
+}
+
+#[test]
 fn no_rows_give_no_output() {
     for kernel in Kernel::available() {
         let packed = PackedWeights::new(kernel.layout(), &noise(4, 32 * 8), 32, 8, None);
