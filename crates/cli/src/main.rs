@@ -28,8 +28,8 @@ struct Cli {
     command: Command,
     /// The numbers the image tower multiplies in: `auto`, the fastest this
     /// CPU has that keeps photos' vectors within the fidelity bar (bf16
-    /// products on AMX and AMD's AVX512-BF16, i16 on other AVX2 CPUs but
-    /// Zen 1/2, Haswell and Broadwell), or `f32`.
+    /// products on AMX and AMD's AVX512-BF16, i16 on CPUs with VNNI and on
+    /// other AVX2 CPUs but Zen 1/2, Haswell and Broadwell), or `f32`.
     #[arg(long, env = "PHOTOFIND_PRECISION", global = true, default_value = "auto")]
     precision: photofind_clip::gemm::Precision,
 }

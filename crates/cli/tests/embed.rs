@@ -123,7 +123,7 @@ fn every_instruction_set_cap_gives_the_same_vectors_and_a_bad_one_is_named() {
         assert!(out.status.success(), "{cap}: {}", String::from_utf8_lossy(&out.stderr));
         json_lines(&out).remove(0)
     };
-    for cap in ["baseline", "avx2", "avx512", "avx512bf16", "amx"] {
+    for cap in ["baseline", "avx2", "avxvnni", "avx512", "avx512bf16", "amx"] {
         assert!(cosine(&capped(cap, &[cat.to_str().expect("utf8")]), &reference) > 0.999, "{cap}: image");
         assert!(cosine(&capped(cap, &["--text", "a photo of a cat"]), &text) > 0.99999, "{cap}: text");
     }

@@ -1,5 +1,5 @@
 //! Which vector instructions the CPU paths may use: what this CPU has,
-//! capped by `PHOTOFIND_MAX_ISA` (`baseline`, `avx2`, `avx512`,
+//! capped by `PHOTOFIND_MAX_ISA` (`baseline`, `avx2`, `avxvnni`, `avx512`,
 //! `avx512bf16`, `amx`; unset: no cap).
 //!
 //! The build targets baseline x86-64, and every CPU path (the packed
@@ -19,6 +19,9 @@ pub enum Isa {
     Baseline,
     /// AVX2 and FMA.
     Avx2,
+    /// AVX-VNNI (`vpdpwssd` on 256 bits: Alder Lake and later, Zen 5), for
+    /// the i16 products.
+    AvxVnni,
     /// AVX-512F.
     Avx512,
     /// AVX512-BF16 (bf16 products for `--precision auto`).
@@ -34,11 +37,12 @@ impl std::str::FromStr for Isa {
         match text.trim().to_ascii_lowercase().as_str() {
             "baseline" => Ok(Self::Baseline),
             "avx2" => Ok(Self::Avx2),
+            "avxvnni" => Ok(Self::AvxVnni),
             "avx512" => Ok(Self::Avx512),
             "avx512bf16" => Ok(Self::Avx512Bf16),
             "amx" => Ok(Self::Amx),
             other => Err(format!(
-                "unknown instruction set {other:?}: expected baseline, avx2, avx512, avx512bf16 or amx"
+                "unknown instruction set {other:?}: expected baseline, avx2, avxvnni, avx512, avx512bf16 or amx"
             )),
         }
     }
@@ -83,6 +87,26 @@ pub(crate) fn avx512() -> bool {
     false
 }
 
+/// AVX2, FMA and AVX-VNNI: on this CPU and allowed.
+pub(crate) fn avx_vnni() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        allows(Isa::AvxVnni) && avx2() && std::arch::is_x86_feature_detected!("avxvnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// AVX-512F with AVX512-VNNI: on this CPU and allowed (at the `avx512` level).
+pub(crate) fn avx512_vnni() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx512() && std::arch::is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// AVX-512F with AVX512-BF16: on this CPU and allowed.
 pub(crate) fn avx512_bf16() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -100,7 +124,9 @@ mod tests {
     #[test]
     fn levels_parse_in_any_case_and_order_by_what_they_include() {
         assert_eq!(" AVX512bf16 ".parse::<Isa>(), Ok(Isa::Avx512Bf16));
-        assert!(Isa::Baseline < Isa::Avx2 && Isa::Avx2 < Isa::Avx512 && Isa::Avx512Bf16 < Isa::Amx);
+        assert_eq!("avxVNNI".parse::<Isa>(), Ok(Isa::AvxVnni));
+        assert!(Isa::Baseline < Isa::Avx2 && Isa::Avx2 < Isa::AvxVnni && Isa::AvxVnni < Isa::Avx512);
+        assert!(Isa::Avx512 < Isa::Avx512Bf16 && Isa::Avx512Bf16 < Isa::Amx);
         let error = "sse9".parse::<Isa>().unwrap_err();
         assert!(error.contains("\"sse9\"") && error.contains("avx2"), "{error}");
     }
@@ -108,6 +134,8 @@ mod tests {
     #[test]
     fn nothing_allowed_is_more_than_the_cpu_has() {
         assert!(!avx512_bf16() || avx512());
+        assert!(!avx512_vnni() || avx512());
+        assert!(!avx_vnni() || avx2());
         #[cfg(target_arch = "x86_64")]
         assert!(!avx512() || std::arch::is_x86_feature_detected!("avx512f"));
     }

@@ -8,7 +8,7 @@ use photofind_clip::gemm::{Kernel, Precision};
 
 #[test]
 fn the_cap_keeps_every_kernel_at_or_below_it() {
-    for cap in ["baseline", "avx2", "avx512"] {
+    for cap in ["baseline", "avx2", "avxvnni", "avx512"] {
         let out = Command::new(std::env::current_exe().expect("this test binary"))
             .args(["--ignored", "--exact", "under_the_cap", "--nocapture"])
             .env("PHOTOFIND_MAX_ISA", cap)
@@ -29,7 +29,8 @@ fn under_the_cap() {
     let allowed: &[&str] = match cap.as_str() {
         "baseline" => &[],
         "avx2" => &["Avx2", "Avx2I16"],
-        "avx512" => &["Avx2", "Avx2I16", "Avx512"],
+        "avxvnni" => &["Avx2", "Avx2I16", "AvxVnniI16"],
+        "avx512" => &["Avx2", "Avx2I16", "AvxVnniI16", "Avx512", "Avx512I16"],
         other => panic!("no check for {other}"),
     };
     assert!(fast.iter().all(|k| allowed.contains(&k.as_str())), "{cap}: {fast:?}");

@@ -67,8 +67,9 @@ pub(super) unsafe fn kernel_6x16(kc: usize, a: &[f32], b: &[f32], c: &mut [f32],
 
 /// `c[i][j] += (Σ_s a[s·6 + i] ⋅ b[s·16 + j]) · sa[i] · sb[j]` for `i < 6`, `j
 /// < 16`: each step a pair of i16 from each side (`vpmaddwd`: the two
-/// products added into an i32), summed exactly in i32, then scaled by the
-/// row's and the column's scale and added to `c` with one FMA (`int16.rs`).
+/// products added into an i32, then `vpaddd` into the sum), summed exactly
+/// in i32, then scaled by the row's and the column's scale and added to `c`
+/// with one FMA (`int16.rs`).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA. Every read and write is bounds-checked
@@ -82,16 +83,60 @@ pub(super) unsafe fn i16_6x16(
     c: &mut [f32],
     ldc: usize,
 ) {
+    use std::arch::x86_64::{_mm256_add_epi32, _mm256_madd_epi16};
+    // SAFETY: the CPU has AVX2 and FMA (the caller's promise), all the tile needs.
+    unsafe { i16_6x16_with(steps, a, b, c, ldc, |acc, x, w| _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))) }
+}
+
+/// [`i16_6x16`] with AVX-VNNI's `vpdpwssd` (Alder Lake and later, Zen 5):
+/// the pair products and their add into the sum in one instruction, where
+/// AVX2 takes two. The same exact sums, so the same outputs bit for bit.
+///
+/// # Safety
+/// The CPU must have AVX2, FMA and AVX-VNNI; bounds as [`i16_6x16`].
+#[target_feature(enable = "avx2,fma,avxvnni")]
+pub(super) unsafe fn i16_6x16_vnni(
+    steps: usize,
+    a: (&[u32], &[f32]),
+    b: (&[u32], &[f32]),
+    c: &mut [f32],
+    ldc: usize,
+) {
+    use std::arch::x86_64::_mm256_dpwssd_avx_epi32;
+    // SAFETY: the CPU has AVX2, FMA and AVX-VNNI (the caller's promise).
+    unsafe { i16_6x16_with(steps, a, b, c, ldc, |acc, x, w| _mm256_dpwssd_avx_epi32(acc, x, w)) }
+}
+
+/// The i16 6×16 tile, `dot(sum, x, w)` adding the pair products of `x` and
+/// `w` into `sum`: inlined into each caller, whose instruction set its
+/// intrinsics (and `dot`, a closure of the caller's) then compile to.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA, and what `dot` uses.
+#[inline(always)]
+unsafe fn i16_6x16_with(
+    steps: usize,
+    a: (&[u32], &[f32]),
+    b: (&[u32], &[f32]),
+    c: &mut [f32],
+    ldc: usize,
+    dot: impl Fn(
+        std::arch::x86_64::__m256i,
+        std::arch::x86_64::__m256i,
+        std::arch::x86_64::__m256i,
+    ) -> std::arch::x86_64::__m256i,
+) {
     use std::arch::x86_64::{
-        __m256i, _mm256_add_epi32, _mm256_cvtepi32_ps, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_mul_ps,
-        _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_si256,
+        __m256i, _mm256_cvtepi32_ps, _mm256_loadu_si256, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps,
+        _mm256_setzero_si256,
     };
     let ((a, row_scales), (b, column_scales)) = (a, b);
     assert!(a.len() >= steps * MR && b.len() >= steps * NR, "packed panels hold the steps");
     assert!(row_scales.len() >= MR && column_scales.len() >= NR, "a scale per row and column");
     assert!(c.len() >= (MR - 1) * ldc + NR && ldc >= NR, "c holds a 6×16 tile");
     let (ap, bp) = (a.as_ptr(), b.as_ptr());
-    let mut acc: [[__m256i; 2]; MR] = [[_mm256_setzero_si256(); 2]; MR];
+    // SAFETY (every intrinsic below): the CPU has AVX2 and FMA (the caller's promise).
+    let mut acc: [[__m256i; 2]; MR] = [[unsafe { _mm256_setzero_si256() }; 2]; MR];
     let step = |acc: &mut [[__m256i; 2]; MR], s: usize| {
         // SAFETY: every caller passes s < steps, so these reads are inside
         // a[..steps·6] and b[..steps·16] (asserted above).
@@ -100,9 +145,9 @@ pub(super) unsafe fn i16_6x16(
         };
         for (i, acc) in acc.iter_mut().enumerate() {
             // SAFETY: as above, i < 6.
-            let x = _mm256_set1_epi32(unsafe { *ap.add(s * MR + i) } as i32);
-            acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(x, b0));
-            acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(x, b1));
+            let x = unsafe { _mm256_set1_epi32(*ap.add(s * MR + i) as i32) };
+            acc[0] = dot(acc[0], x, b0);
+            acc[1] = dot(acc[1], x, b1);
         }
     };
     // Not unrolled: integer sums may be reordered, and over unrolled steps
@@ -116,9 +161,9 @@ pub(super) unsafe fn i16_6x16(
         unsafe { (_mm256_loadu_ps(column_scales.as_ptr()), _mm256_loadu_ps(column_scales.as_ptr().add(8))) };
     let c = c.as_mut_ptr();
     for (i, acc) in acc.iter().enumerate() {
-        let x = _mm256_set1_ps(row_scales[i]);
         // SAFETY: row i < 6 starts at i·ldc and 16 floats fit (asserted above).
         unsafe {
+            let x = _mm256_set1_ps(row_scales[i]);
             let row = c.add(i * ldc);
             let sums = [_mm256_cvtepi32_ps(acc[0]), _mm256_cvtepi32_ps(acc[1])];
             _mm256_storeu_ps(row, _mm256_fmadd_ps(sums[0], _mm256_mul_ps(x, w0), _mm256_loadu_ps(row)));

@@ -7,6 +7,10 @@
 //!   f32 lane adds the two products of a bf16 activation pair and a bf16
 //!   weight pair (32 multiply-adds per instruction, sums in f32). Weights and
 //!   activations are rounded to bf16 (8 significant bits) when packed.
+//! - [`i16_12x32`]: a pair of input indices per step, AVX512-VNNI's
+//!   `vpdpwssd`: each i32 lane adds the two products of an i16 activation
+//!   pair and an i16 weight pair to its sum (32 multiply-adds an
+//!   instruction, exact), then one FMA per output scales the sum (`int16.rs`).
 
 #![allow(unsafe_code)]
 
@@ -79,6 +83,66 @@ pub(super) unsafe fn bf16_12x32(steps: usize, a: &[u32], b: &[u32], c: &mut [f32
     unrolled_by_two(steps, |q| step(&mut acc, q));
     // SAFETY: the tile fits in c (asserted above).
     unsafe { add_tile(&acc, c.as_mut_ptr(), ldc) };
+}
+
+/// `c[i][j] += (Σ_s a[s·12 + i] ⋅ b[s·32 + j]) · sa[i] · sb[j]` for `i < 12`,
+/// `j < 32`: the AVX2 i16 kernel's arithmetic (exact i32 sums of the pairs'
+/// products, then one FMA per output by the row's scale times the column's),
+/// so the outputs are the same bit for bit; twice the width, and the add
+/// folded into the multiply.
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX512-VNNI. Every read and write is
+/// bounds-checked against the slices first, so none is out of range.
+#[target_feature(enable = "avx512f,avx512vnni")]
+pub(super) unsafe fn i16_12x32(
+    steps: usize,
+    (a, row_scales): (&[u32], &[f32]),
+    (b, column_scales): (&[u32], &[f32]),
+    c: &mut [f32],
+    ldc: usize,
+) {
+    use std::arch::x86_64::{_mm512_cvtepi32_ps, _mm512_dpwssd_epi32, _mm512_mul_ps, _mm512_setzero_si512};
+    assert!(a.len() >= steps * MR && b.len() >= steps * NR, "packed panels hold the pairs");
+    assert!(row_scales.len() >= MR && column_scales.len() >= NR, "a scale per row and column");
+    assert!(c.len() >= (MR - 1) * ldc + NR && ldc >= NR, "c holds a 12×32 tile");
+    let (ap, bp) = (a.as_ptr(), b.as_ptr());
+    let mut acc: [[__m512i; 2]; MR] = [[_mm512_setzero_si512(); 2]; MR];
+    let step = |acc: &mut [[__m512i; 2]; MR], s: usize| {
+        // SAFETY: s < steps: inside b[..steps·32] (asserted); unaligned loads.
+        let (b0, b1) = unsafe {
+            (
+                _mm512_loadu_si512(bp.add(s * NR).cast::<__m512i>()),
+                _mm512_loadu_si512(bp.add(s * NR + 16).cast()),
+            )
+        };
+        for (i, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: s < steps and i < 12: inside a[..steps·12] (asserted).
+            let x = _mm512_set1_epi32(unsafe { *ap.add(s * MR + i) } as i32);
+            acc[0] = _mm512_dpwssd_epi32(acc[0], x, b0);
+            acc[1] = _mm512_dpwssd_epi32(acc[1], x, b1);
+        }
+    };
+    // Unrolled, unlike the AVX2 i16 kernel: `vpdpwssd` adds into its own sum,
+    // so there are no separate integer adds for the compiler to reorder.
+    unrolled_by_two(steps, |s| step(&mut acc, s));
+    // SAFETY: 32 column scales (asserted above).
+    let (w0, w1) =
+        unsafe { (_mm512_loadu_ps(column_scales.as_ptr()), _mm512_loadu_ps(column_scales.as_ptr().add(16))) };
+    let c = c.as_mut_ptr();
+    for (i, acc) in acc.iter().enumerate() {
+        let x = _mm512_set1_ps(row_scales[i]);
+        let sums = [_mm512_cvtepi32_ps(acc[0]), _mm512_cvtepi32_ps(acc[1])];
+        // SAFETY: row i < 12 starts at i·ldc and 32 floats fit (asserted above).
+        unsafe {
+            let row = c.add(i * ldc);
+            _mm512_storeu_ps(row, _mm512_fmadd_ps(sums[0], _mm512_mul_ps(x, w0), _mm512_loadu_ps(row)));
+            _mm512_storeu_ps(
+                row.add(16),
+                _mm512_fmadd_ps(sums[1], _mm512_mul_ps(x, w1), _mm512_loadu_ps(row.add(16))),
+            );
+        }
+    }
 }
 
 /// `step(0)`, …, `step(n − 1)` in order, two to an iteration of the loop.

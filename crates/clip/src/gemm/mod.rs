@@ -13,10 +13,11 @@
 //! sums differs from candle's (the vectors are the same to f32 rounding), and
 //! bf16 products with f32 sums on CPUs with AVX512-BF16 (twice the
 //! multiply-adds per instruction; on AMD only, see `bf16_dots_pay`) or AMX
-//! (a 16×16 block of sums per instruction, `amx/`), and on AVX2 CPUs whose
-//! `vpmaddwd` outruns their FMAs, i16 products with exact i32 sums
-//! (`int16.rs`); the fidelity tests hold them all to the same bar against
-//! transformers. [`Kernel::detect`] picks the kernel at run time.
+//! (a 16×16 block of sums per instruction, `amx/`), and i16 products with
+//! exact i32 sums (`int16.rs`) on AVX2 CPUs whose `vpmaddwd` outruns their
+//! FMAs and on every CPU with VNNI's `vpdpwssd` (AVX-VNNI, AVX512-VNNI); the
+//! fidelity tests hold them all to the same bar against transformers.
+//! [`Kernel::detect`] picks the kernel at run time.
 
 mod amx;
 #[cfg(target_arch = "x86_64")]
@@ -45,9 +46,16 @@ pub enum Kernel {
     /// AVX2, i16 products summed in i32 (`vpmaddwd`), 6×16 tiles (`avx2.rs`).
     #[cfg(target_arch = "x86_64")]
     Avx2I16,
+    /// AVX-VNNI `vpdpwssd`: [`Kernel::Avx2I16`]'s sums in one instruction
+    /// where it takes two, 6×16 tiles (`avx2.rs`).
+    #[cfg(target_arch = "x86_64")]
+    AvxVnniI16,
     /// AVX-512F, f32, 12×32 tiles (`avx512.rs`).
     #[cfg(target_arch = "x86_64")]
     Avx512,
+    /// AVX512-VNNI `vpdpwssd`: i16 products summed in i32, 12×32 tiles.
+    #[cfg(target_arch = "x86_64")]
+    Avx512I16,
     /// AVX512-BF16 `vdpbf16ps`: bf16 products, f32 sums, 12×32 tiles.
     #[cfg(target_arch = "x86_64")]
     Avx512Bf16,
@@ -78,9 +86,17 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512Bf16);
         }
+        #[cfg(target_arch = "x86_64")]
+        if precision == Precision::Auto && isa::avx512_vnni() && checked(Kernel::Avx512I16) {
+            return Some(Kernel::Avx512I16);
+        }
         if isa::avx512() {
             #[cfg(target_arch = "x86_64")]
             return Some(Kernel::Avx512);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if precision == Precision::Auto && isa::avx_vnni() && checked(Kernel::AvxVnniI16) {
+            return Some(Kernel::AvxVnniI16);
         }
         if precision == Precision::Auto && isa::avx2() && i16_dots_pay() {
             #[cfg(target_arch = "x86_64")]
@@ -120,7 +136,9 @@ impl Kernel {
             [
                 (isa::avx2(), Kernel::Avx2),
                 (isa::avx2(), Kernel::Avx2I16),
+                (isa::avx_vnni(), Kernel::AvxVnniI16),
                 (isa::avx512(), Kernel::Avx512),
+                (isa::avx512_vnni(), Kernel::Avx512I16),
                 (isa::avx512_bf16(), Kernel::Avx512Bf16),
                 (amx_granted(), Kernel::AmxBf16),
             ]
@@ -137,9 +155,11 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => (F32, avx2::TILE),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2I16 => (I16, avx2::TILE),
+            Kernel::Avx2I16 | Kernel::AvxVnniI16 => (I16, avx2::TILE),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => (F32, avx512::TILE),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512I16 => (I16, avx512::TILE),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512Bf16 => (Bf16, avx512::TILE),
             #[cfg(target_arch = "x86_64")]
@@ -191,6 +211,16 @@ impl Kernel {
             },
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
+            (Kernel::AvxVnniI16, I16(a, sa), I16(b, sb)) => unsafe {
+                avx2::i16_6x16_vnni(steps, (a, sa), (b, sb), c, ldc)
+            },
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            (Kernel::Avx512I16, I16(a, sa), I16(b, sb)) => unsafe {
+                avx512::i16_12x32(steps, (a, sa), (b, sb), c, ldc)
+            },
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
             (Kernel::Avx512, F32(a), F32(b)) => unsafe { avx512::f32_12x32(steps, a, b, c, ldc) },
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
@@ -239,6 +269,35 @@ fn prefetch_tile(c: &[f32], ldc: usize, layout: Layout) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (c, ldc, layout);
+}
+
+/// Whether `kernel`'s products equal the portable i16 kernel's bit for bit
+/// (checked once a process), so that `auto` takes it: the VNNI kernels' sums
+/// are exact, as the portable kernel's, and they had run on no CPU of this
+/// project's when written (2026-12-04, a Zen 3). The tests make the same
+/// comparison on every CPU they run on.
+#[cfg(target_arch = "x86_64")]
+fn checked(kernel: Kernel) -> bool {
+    use std::sync::OnceLock;
+    static AVX_VNNI: OnceLock<bool> = OnceLock::new();
+    static AVX512_VNNI: OnceLock<bool> = OnceLock::new();
+    let once = if kernel == Kernel::Avx512I16 { &AVX512_VNNI } else { &AVX_VNNI };
+    *once.get_or_init(|| agrees(kernel, Kernel::PortableI16))
+}
+
+/// Whether `kernel` and `reference` give the same outputs bit for bit on one
+/// product with a bias, across a cache block and off the tiles' edges.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn agrees(kernel: Kernel, reference: Kernel) -> bool {
+    let (rows, k, n) = (13, driver::KC + 37, 40);
+    let value = |i: usize, seed: usize| ((i * 7919 + seed) % 2003) as f32 / 1001.0 - 1.0;
+    let x: Vec<f32> = (0..rows * k).map(|i| value(i, 1)).collect();
+    let w: Vec<f32> = (0..n * k).map(|i| value(i, 5)).collect();
+    let bias: Vec<f32> = (0..n).map(|i| value(i, 9)).collect();
+    let product = |kernel: Kernel| {
+        linear(kernel, &x, rows, &PackedWeights::new(kernel.layout(), &w, n, k, Some(bias.clone())))
+    };
+    product(kernel) == product(reference)
 }
 
 /// Whether the AMX kernel may run: allowed by the cap, and the CPU and OS

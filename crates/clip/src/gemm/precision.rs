@@ -9,9 +9,10 @@ pub enum Precision {
     F32,
     /// The fastest this CPU has that holds the fidelity bar: bf16 products
     /// with f32 sums on AMX, and on AVX512-BF16 where it beats f32 (not
-    /// Intel's); on AVX2 CPUs without AVX-512, i16 products with exact i32
-    /// sums where `vpmaddwd` beats f32 FMAs (not Zen 1/2, Haswell or
-    /// Broadwell); else f32. And f16 text weights on AVX-512 CPUs.
+    /// Intel's); i16 products with exact i32 sums on AVX512-VNNI and
+    /// AVX-VNNI (`vpdpwssd`), and on other AVX2 CPUs where `vpmaddwd` beats
+    /// f32 FMAs (not Zen 1/2, Haswell or Broadwell); else f32. And f16 text
+    /// weights on AVX-512 CPUs.
     #[default]
     Auto,
 }

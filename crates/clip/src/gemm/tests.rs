@@ -179,9 +179,14 @@ fn detect_picks_the_widest_kernel_and_reduced_products_only_for_auto() {
             (false, true) => Some(Kernel::Avx2),
             _ => None,
         };
+        let (avx_vnni, avx512_vnni) = (crate::isa::avx_vnni(), crate::isa::avx512_vnni());
+        // The VNNI kernels only where they pass `auto`'s check: this test
+        // fails where one is wrong on a CPU that has it.
         let auto = match (amx_granted(), bf16) {
             (true, _) => Some(Kernel::AmxBf16),
             (false, true) if bf16_dots_pay() => Some(Kernel::Avx512Bf16),
+            (false, _) if avx512_vnni => Some(Kernel::Avx512I16),
+            (false, _) if f32 == Some(Kernel::Avx2) && avx_vnni => Some(Kernel::AvxVnniI16),
             (false, _) if f32 == Some(Kernel::Avx2) && i16_dots_pay() => Some(Kernel::Avx2I16),
             (false, _) => f32,
         };
@@ -191,6 +196,22 @@ fn detect_picks_the_widest_kernel_and_reduced_products_only_for_auto() {
     #[cfg(not(target_arch = "x86_64"))]
     assert_eq!(Kernel::detect(Precision::Auto), None);
     assert!(Kernel::detect(Precision::F32).is_none_or(|k| !k.is_reduced()));
+}
+
+#[test]
+fn the_check_before_auto_takes_a_vnni_kernel_tells_other_sums_apart() {
+    // Where the CPU has them, the VNNI kernels pass it (and the bit-exact
+    // test above compares them on another product).
+    #[cfg(target_arch = "x86_64")]
+    for kernel in Kernel::available() {
+        if matches!(kernel, Kernel::AvxVnniI16 | Kernel::Avx512I16) {
+            assert!(checked(kernel), "{kernel:?} differs from the portable i16 kernel");
+        }
+    }
+    // The comparison itself: the same sums agree, f32's or bf16's do not.
+    assert!(agrees(Kernel::PortableI16, Kernel::PortableI16));
+    assert!(!agrees(Kernel::Portable, Kernel::PortableI16));
+    assert!(!agrees(Kernel::PortableBf16, Kernel::PortableI16));
 }
 
 /// The CPUID vendor test reads the same vendor Linux reports.
