@@ -196,13 +196,18 @@ impl Dense {
 }
 
 /// Whether f16 weights make the few-row path faster on this CPU, so that
-/// `--precision auto` halves the text tower: on the AVX-512 Xeon a query's
-/// text tower took 15.5–15.8 ms p50 in f16 against 16.7–17.3 in f32 (three
-/// runs, 2026-12-03); on the AVX2-only Zen 2 f16 was slower (19.3–19.4
-/// against 16.5–17.5): widening the rows cost more than the bytes saved
-/// (`docs/PERFORMANCE.md`). AMD's AVX-512 CPUs are unmeasured.
+/// `--precision auto` halves the text tower: wherever the F16C path runs.
+/// Reading the weights bounds the f32 products (151 MB a query): on the
+/// AVX-512 Xeon a query's text tower took 15.5–15.8 ms p50 in f16 against
+/// 16.7–17.3 in f32 (2026-12-03); on the AVX2-only Zen 3, once the widening
+/// was in line and two weight rows shared each load, 11.1–16.2 against
+/// 13.7–17.3 (three interleaved runs, 2026-12-04; before, f16 was the
+/// slower there, as on Zen 2: `docs/PERFORMANCE.md`).
 pub(crate) fn halved_weights_pay() -> bool {
-    crate::isa::avx512()
+    #[cfg(target_arch = "x86_64")]
+    return crate::isa::avx2() && std::arch::is_x86_feature_detected!("f16c");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// For each weight row of `w_block` (in order), its product with each row
@@ -220,15 +225,69 @@ fn products(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> 
     products_with(w_block, x, in_dim, bias, |x, y, acc| acc + x * y)
 }
 
-/// [`products`] over f16 weights: each row widened into one small buffer
-/// (F16C where the CPU has it) that stays in L1, then multiplied as f32.
+/// [`products`] over f16 weights: eight rows at a time widened into one
+/// small buffer that stays in L1, then multiplied as f32.
 fn products_half(h_block: &[f16], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::avx2() && std::arch::is_x86_feature_detected!("f16c") {
+        // SAFETY: `products_half_f16c` only needs AVX2, FMA and F16C, which
+        // the CPU was just found to have.
+        #[allow(unsafe_code)]
+        return unsafe { products_half_f16c(h_block, x, in_dim, bias) };
+    }
+    products_half_with(h_block, x, in_dim, bias, |h, widened| h.convert_to_f32_slice(widened), products)
+}
+
+/// [`products_half`] with F16C's `vcvtph2ps` widening in line, and the
+/// products in AVX2 and FMA. (`half`'s slice conversion calls a function per
+/// eight values, since its caller lacks F16C: with it the f16 text tower was
+/// slower than f32's on AVX2, 17–19 against 13–14 ms on Zen 3.)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn products_half_f16c(h_block: &[f16], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm256_cvtph_ps, _mm256_storeu_ps};
+    let widen = |h: &[f16], widened: &mut [f32]| {
+        let (whole, tail) = h.split_at(h.len() / 8 * 8);
+        for (eight, out) in whole.chunks_exact(8).zip(widened.chunks_exact_mut(8)) {
+            // SAFETY: `eight` holds 8 f16 (16 bytes, `f16` is a `u16`) and
+            // `out` 8 f32; both unaligned accesses.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm256_storeu_ps(
+                    out.as_mut_ptr(),
+                    _mm256_cvtph_ps(_mm_loadu_si128(eight.as_ptr().cast::<__m128i>())),
+                );
+            }
+        }
+        for (out, h) in widened[whole.len()..].iter_mut().zip(tail) {
+            *out = h.to_f32();
+        }
+    };
+    // SAFETY: this function's target features are what it needs.
+    #[allow(unsafe_code)]
+    products_half_with(h_block, x, in_dim, bias, widen, |w, x, in_dim, bias| unsafe {
+        products_avx2(w, x, in_dim, bias)
+    })
+}
+
+/// [`products_half`] with `widen` into f32 and `multiply` as [`products`].
+#[inline(always)]
+fn products_half_with(
+    h_block: &[f16],
+    x: &[f32],
+    in_dim: usize,
+    bias: Option<&[f32]>,
+    widen: impl Fn(&[f16], &mut [f32]),
+    multiply: impl Fn(&[f32], &[f32], usize, Option<&[f32]>) -> Vec<f32>,
+) -> Vec<f32> {
+    const ROWS: usize = 8;
     let rows = x.len() / in_dim.max(1);
     let mut out = Vec::with_capacity(rows * h_block.len() / in_dim.max(1));
-    let mut row = vec![0f32; in_dim];
-    for (j, h) in h_block.chunks_exact(in_dim).enumerate() {
-        h.convert_to_f32_slice(&mut row);
-        out.extend(products(&row, x, in_dim, bias.map(|bias| &bias[j..])));
+    let mut widened = vec![0f32; ROWS * in_dim];
+    for (j, h) in h_block.chunks(ROWS * in_dim.max(1)).enumerate() {
+        let widened = &mut widened[..h.len()];
+        widen(h, widened);
+        out.extend(multiply(widened, x, in_dim, bias.map(|bias| &bias[j * ROWS..])));
     }
     out
 }
@@ -236,7 +295,99 @@ fn products_half(h_block: &[f16], x: &[f32], in_dim: usize, bias: Option<&[f32]>
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn products_fma(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
-    products_with(w_block, x, in_dim, bias, f32::mul_add)
+    // SAFETY: this function's target features are what it needs.
+    #[allow(unsafe_code)]
+    unsafe {
+        products_avx2(w_block, x, in_dim, bias)
+    }
+}
+
+/// [`products`] in AVX2 and FMA: two weight rows against up to four rows
+/// of `x` at a time, so each eight values loaded from either feed several
+/// multiply-adds: 6 loads per 8 of them. (The plain path below, compiled
+/// for AVX2, takes one weight row against four rows of `x`, 10 loads per 8,
+/// and a row alone 2 per 1: the loads, not the FMAs, set the pace of a text
+/// query's products.)
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn products_avx2(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let rows: Vec<&[f32]> = x.chunks_exact(in_dim).collect();
+    let weights: Vec<&[f32]> = w_block.chunks_exact(in_dim).collect();
+    let zeros = vec![0f32; in_dim];
+    let mut out = vec![0f32; rows.len() * weights.len()];
+    for (pair, w) in weights.chunks(2).enumerate() {
+        let w = [w[0], w.get(1).copied().unwrap_or(&zeros)];
+        for (quad, x) in rows.chunks(4).enumerate() {
+            // SAFETY: the CPU has AVX2 and FMA (the caller's promise).
+            let sums: [[f32; 4]; 2] = unsafe {
+                match x.len() {
+                    4 => dots_avx2::<4>(w, [x[0], x[1], x[2], x[3]]),
+                    3 => padded(dots_avx2::<3>(w, [x[0], x[1], x[2]])),
+                    2 => padded(dots_avx2::<2>(w, [x[0], x[1]])),
+                    _ => padded(dots_avx2::<1>(w, [x[0]])),
+                }
+            };
+            for (j, sums) in sums.iter().enumerate().take(weights.len() - pair * 2) {
+                let b = bias.map_or(0.0, |bias| bias[pair * 2 + j]);
+                for (i, sum) in sums.iter().enumerate().take(x.len()) {
+                    out[(pair * 2 + j) * rows.len() + quad * 4 + i] = sum + b;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `sums` with zeros past its `X` rows.
+#[cfg(target_arch = "x86_64")]
+fn padded<const X: usize>(sums: [[f32; X]; 2]) -> [[f32; 4]; 2] {
+    sums.map(|row| std::array::from_fn(|i| row.get(i).copied().unwrap_or(0.0)))
+}
+
+/// `x[i]·w[j]` for `j < 2`, `i < X`, in one pass: `2·X` sums of eight lanes
+/// in vector registers.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; every row as long as `w[0]`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn dots_avx2<const X: usize>(w: [&[f32]; 2], x: [&[f32]; X]) -> [[f32; X]; 2] {
+    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_setzero_ps, _mm256_storeu_ps};
+    let len = w[0].len();
+    assert!(w[1].len() == len && x.iter().all(|x| x.len() == len), "rows of one length");
+    let whole = len / 8 * 8;
+    // SAFETY (every intrinsic): the CPU has AVX2 and FMA; the loads read
+    // eight values at `at < whole <= len` of rows `len` long (asserted).
+    let mut acc: [[__m256; X]; 2] = [[unsafe { _mm256_setzero_ps() }; X]; 2];
+    for at in (0..whole).step_by(8) {
+        let (w0, w1) =
+            unsafe { (_mm256_loadu_ps(w[0].as_ptr().add(at)), _mm256_loadu_ps(w[1].as_ptr().add(at))) };
+        for (i, x) in x.iter().enumerate() {
+            unsafe {
+                let x = _mm256_loadu_ps(x.as_ptr().add(at));
+                acc[0][i] = _mm256_fmadd_ps(x, w0, acc[0][i]);
+                acc[1][i] = _mm256_fmadd_ps(x, w1, acc[1][i]);
+            }
+        }
+    }
+    // Summed in plain loops: closures over `acc` made the compiler keep it
+    // on the stack, a store per multiply-add.
+    let mut sums = [[0f32; X]; 2];
+    for (j, (sums, acc)) in sums.iter_mut().zip(acc).enumerate() {
+        for (i, (sum, acc)) in sums.iter_mut().zip(acc).enumerate() {
+            let mut lanes = [0f32; 8];
+            // SAFETY: `lanes` holds eight values.
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
+            let tail: f32 = w[j][whole..].iter().zip(&x[i][whole..]).map(|(a, b)| a * b).sum();
+            *sum = lanes.iter().sum::<f32>() + tail;
+        }
+    }
+    sums
 }
 
 /// [`products`] with `fma(x, y, acc) = acc + x·y`. Rows of `x` go four at
@@ -329,10 +480,12 @@ mod tests {
 
     #[test]
     fn the_small_path_equals_candles_linear() {
-        let w = Tensor::randn(0f32, 1f32, (130, 70), &Device::Cpu).expect("w");
-        let b = Tensor::randn(0f32, 1f32, 130, &Device::Cpu).expect("b");
+        // 131 outputs: blocks of 64 and an odd weight row left over; rows
+        // in each group size of four and past the small path's limit.
+        let w = Tensor::randn(0f32, 1f32, (131, 70), &Device::Cpu).expect("w");
+        let b = Tensor::randn(0f32, 1f32, 131, &Device::Cpu).expect("b");
         let dense = Dense::from_linear(Linear::new(w, Some(b))).expect("dense");
-        for rows in [1, 5, 32, 33] {
+        for rows in [1, 2, 3, 4, 5, 7, 32, 33] {
             let x = Tensor::randn(0f32, 1f32, (1, rows, 70), &Device::Cpu).expect("x");
             let ours = dense.forward(&x).expect("ours");
             let candle = dense.linear.forward(&x).expect("candle");
@@ -344,13 +497,13 @@ mod tests {
 
     #[test]
     fn halved_weights_give_the_f32_products_to_f16_rounding() {
-        let w = Tensor::randn(0f32, 0.02f32, (200, 96), &Device::Cpu).expect("w");
-        let b = Tensor::randn(0f32, 1f32, 200, &Device::Cpu).expect("b");
+        let w = Tensor::randn(0f32, 0.02f32, (201, 99), &Device::Cpu).expect("w");
+        let b = Tensor::randn(0f32, 1f32, 201, &Device::Cpu).expect("b");
         let full = Dense::from_linear(Linear::new(w.clone(), Some(b.clone()))).expect("dense");
         let mut halved = Dense::from_linear(Linear::new(w, Some(b))).expect("dense");
         halved.halve().expect("halves");
         for rows in [1, 7, 32] {
-            let x = Tensor::randn(0f32, 1f32, (1, rows, 96), &Device::Cpu).expect("x");
+            let x = Tensor::randn(0f32, 1f32, (1, rows, 99), &Device::Cpu).expect("x");
             let (a, h) = (full.forward(&x).expect("f32"), halved.forward(&x).expect("f16"));
             let diff = (a - h).expect("sub").abs().expect("abs").max_all().expect("max");
             let diff = diff.to_scalar::<f32>().expect("scalar");
@@ -358,7 +511,7 @@ mod tests {
             assert!(diff > 0.0 && diff < 1e-2, "{rows} rows: {diff}");
         }
         // Many rows go to candle's matmul, on the f16 weights widened.
-        let x = Tensor::randn(0f32, 1f32, (1, 40, 96), &Device::Cpu).expect("x");
+        let x = Tensor::randn(0f32, 1f32, (1, 40, 99), &Device::Cpu).expect("x");
         let diff = (full.forward(&x).expect("f32") - halved.forward(&x).expect("widened")).expect("sub");
         let diff = diff.abs().expect("abs").max_all().expect("max").to_scalar::<f32>().expect("scalar");
         assert!(diff > 0.0 && diff < 1e-2, "{diff}");

@@ -12,7 +12,7 @@ pub enum Precision {
     /// Intel's); i16 products with exact i32 sums on AVX512-VNNI and
     /// AVX-VNNI (`vpdpwssd`), and on other AVX2 CPUs where `vpmaddwd` beats
     /// f32 FMAs (not Zen 1/2, Haswell or Broadwell); else f32. And f16 text
-    /// weights on AVX-512 CPUs.
+    /// weights on CPUs with AVX2 and F16C.
     #[default]
     Auto,
 }
