@@ -165,7 +165,11 @@ fn multiply_rows(
         Numbers::I16 => Values::I16(Quantized::zeros(block_rows * layout.steps(KC), block_rows)),
     };
     // Edge tiles (a last panel of fewer than mr rows or nr columns) are
-    // computed into this buffer and the valid part added to `y`.
+    // computed in this buffer: the valid part of `y` copied in (zeros
+    // elsewhere), multiplied into as a whole tile is, and copied back. So an
+    // output rounds alike in an edge tile and a whole one, whatever the
+    // tile: the i16 kernels add their scaled sum to `y` with one FMA, where
+    // adding an edge's product afterwards rounded twice.
     let mut edge = [0f32; MAX_TILE];
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
@@ -185,10 +189,12 @@ fn multiply_rows(
                     } else {
                         let edge = &mut edge[..mr * nr];
                         edge.fill(0.0);
+                        for r in 0..live {
+                            edge[r * nr..][..cols].copy_from_slice(&y[at + r * n..][..cols]);
+                        }
                         kernel.multiply(steps, a, b, edge, nr);
                         for r in 0..live {
-                            let row = &mut y[at + r * n..at + r * n + cols];
-                            row.iter_mut().zip(&edge[r * nr..]).for_each(|(y, e)| *y += e);
+                            y[at + r * n..][..cols].copy_from_slice(&edge[r * nr..][..cols]);
                         }
                     }
                 }

@@ -152,6 +152,27 @@ fn the_fast_kernels_match_the_portable_ones_bit_for_bit_in_order_of_sums() {
 }
 
 #[test]
+fn an_output_rounds_alike_in_an_edge_tile_and_a_whole_one() {
+    // Row 6 and columns 32..40 lie in whole tiles of one product and in edge
+    // tiles of the other (6×16 and 12×32 tiles alike); every row and column
+    // is scaled on its own, so their outputs must agree bit for bit, as the
+    // kernels of other tiles must agree with the portable ones.
+    let (k, wide) = (900, 48);
+    let (x, w, bias) = (noise(13, 24 * k), noise(14, wide * k), noise(15, wide));
+    for kernel in Kernel::available() {
+        let product = |rows: usize, n: usize| {
+            let packed = PackedWeights::new(kernel.layout(), &w[..n * k], n, k, Some(bias[..n].to_vec()));
+            linear(kernel, &x[..rows * k], rows, &packed)
+        };
+        let (whole, edges) = (product(24, wide), product(7, 40));
+        for (at, &got) in edges.iter().enumerate() {
+            let (i, j) = (at / 40, at % 40);
+            assert_eq!(got.to_bits(), whole[i * wide + j].to_bits(), "{kernel:?} y[{i}][{j}]");
+        }
+    }
+}
+
+#[test]
 fn amx_on_the_tile_registers_matches_its_emulation() {
     // The AMX kernel adds into the output tile itself (the registers start
     // from it), so its sums are rounded in another order than the other bf16
