@@ -14,7 +14,11 @@ use crate::cpu_slice;
 use crate::fused::{exp, lanes};
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+mod blocked;
 
 /// The shape of one attention call.
 #[derive(Clone, Copy)]
@@ -77,16 +81,10 @@ fn one_image(qkv: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     }
     #[cfg(target_arch = "x86_64")]
     if crate::isa::avx2() {
-        // SAFETY: `one_image_avx2` only needs AVX2 and FMA, which the CPU was just found to have.
+        // SAFETY: `avx2::one_image` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { one_image_avx2(qkv, mask, shape, out) };
+        return unsafe { avx2::one_image(qkv, mask, shape, out) };
     }
-    one_image_with(qkv, mask, shape, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn one_image_avx2(qkv: Qkv, mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     one_image_with(qkv, mask, shape, out);
 }
 
@@ -190,9 +188,9 @@ mod tests {
     }
 
     #[test]
-    fn the_row_path_and_the_blocked_avx512_path_agree() {
-        // Shapes across the 4-row and 64-lane blocks, with and without a mask.
-        for (seq, heads, head_dim) in [(13, 3, 20), (50, 2, 64), (77, 1, 70), (1, 1, 1)] {
+    fn the_row_path_and_the_blocked_paths_agree() {
+        // Shapes across the row and lane blocks of both widths, with and without a mask.
+        for (seq, heads, head_dim) in [(13, 3, 20), (50, 2, 64), (77, 1, 70), (1, 1, 1), (7, 2, 16)] {
             let shape = Heads { seq, heads, head_dim, scale: (head_dim as f32).powf(-0.5) };
             let n = seq * heads * head_dim;
             let qkv: Vec<f32> =
@@ -203,18 +201,29 @@ mod tests {
             for mask in [None, Some(causal.as_slice())] {
                 let mut row = vec![0f32; n];
                 one_image_with(qkv, mask, shape, &mut row);
-                #[cfg(target_arch = "x86_64")]
-                if crate::isa::avx512() {
-                    let mut blocked = vec![0f32; n];
-                    // SAFETY: the CPU has AVX-512F (checked just above).
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        avx512::one_image(qkv, mask, shape, &mut blocked)
-                    };
-                    let worst = row.iter().zip(&blocked).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-                    assert!(worst < 1e-5, "{seq}×{heads}×{head_dim}, masked {}: {worst}", mask.is_some());
-                }
                 assert!(row.iter().all(|x| x.is_finite()));
+                #[cfg(target_arch = "x86_64")]
+                {
+                    type Path = unsafe fn(Qkv, Option<&[f32]>, Heads, &mut [f32]);
+                    let paths: [(&str, bool, Path); 2] = [
+                        ("avx2", crate::isa::avx2(), avx2::one_image),
+                        ("avx512", crate::isa::avx512(), avx512::one_image),
+                    ];
+                    for (name, _, path) in paths.into_iter().filter(|(_, runs, _)| *runs) {
+                        let mut blocked = vec![0f32; n];
+                        // SAFETY: the CPU has the path's features (checked just above).
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            path(qkv, mask, shape, &mut blocked)
+                        };
+                        let worst = row.iter().zip(&blocked).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                        assert!(
+                            worst < 1e-5,
+                            "{name} {seq}×{heads}×{head_dim}, masked {}: {worst}",
+                            mask.is_some()
+                        );
+                    }
+                }
             }
         }
     }
