@@ -13,10 +13,6 @@ use rayon::prelude::*;
 use crate::cpu_slice;
 use crate::fused::{exp, lanes};
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
-#[cfg(target_arch = "x86_64")]
-mod avx512;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod blocked;
 
@@ -75,15 +71,15 @@ fn one_image(qkv: &[f32], mask: Option<&[f32]>, shape: Heads, out: &mut [f32]) {
     let qkv = Qkv::new(qkv, shape.heads * shape.head_dim);
     #[cfg(target_arch = "x86_64")]
     if crate::isa::avx512() {
-        // SAFETY: `avx512::one_image` only needs AVX-512F, which the CPU was just found to have.
+        // SAFETY: `blocked::avx512` only needs AVX-512F, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { avx512::one_image(qkv, mask, shape, out) };
+        return unsafe { blocked::avx512(qkv, mask, shape, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if crate::isa::avx2() {
-        // SAFETY: `avx2::one_image` only needs AVX2 and FMA, which the CPU was just found to have.
+        // SAFETY: `blocked::avx2` only needs AVX2 and FMA, which the CPU was just found to have.
         #[allow(unsafe_code)]
-        return unsafe { avx2::one_image(qkv, mask, shape, out) };
+        return unsafe { blocked::avx2(qkv, mask, shape, out) };
     }
     one_image_with(qkv, mask, shape, out);
 }
@@ -206,8 +202,8 @@ mod tests {
                 {
                     type Path = unsafe fn(Qkv, Option<&[f32]>, Heads, &mut [f32]);
                     let paths: [(&str, bool, Path); 2] = [
-                        ("avx2", crate::isa::avx2(), avx2::one_image),
-                        ("avx512", crate::isa::avx512(), avx512::one_image),
+                        ("avx2", crate::isa::avx2(), blocked::avx2),
+                        ("avx512", crate::isa::avx512(), blocked::avx512),
                     ];
                     for (name, _, path) in paths.into_iter().filter(|(_, runs, _)| *runs) {
                         let mut blocked = vec![0f32; n];
