@@ -204,10 +204,7 @@ impl Dense {
 /// 13.7–17.3 (three interleaved runs, 2026-12-04; before, f16 was the
 /// slower there, as on Zen 2: `docs/PERFORMANCE.md`).
 pub(crate) fn halved_weights_pay() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return crate::isa::avx2() && std::arch::is_x86_feature_detected!("f16c");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    crate::isa::avx2_f16c()
 }
 
 /// For each weight row of `w_block` (in order), its product with each row
@@ -229,7 +226,7 @@ fn products(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> 
 /// small buffer that stays in L1, then multiplied as f32.
 fn products_half(h_block: &[f16], x: &[f32], in_dim: usize, bias: Option<&[f32]>) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
-    if crate::isa::avx2() && std::arch::is_x86_feature_detected!("f16c") {
+    if crate::isa::avx2_f16c() {
         // SAFETY: `products_half_f16c` only needs AVX2, FMA and F16C, which
         // the CPU was just found to have.
         #[allow(unsafe_code)]
@@ -304,10 +301,10 @@ fn products_fma(w_block: &[f32], x: &[f32], in_dim: usize, bias: Option<&[f32]>)
 
 /// [`products`] in AVX2 and FMA: two weight rows against up to four rows
 /// of `x` at a time, so each eight values loaded from either feed several
-/// multiply-adds: 6 loads per 8 of them. (The plain path below, compiled
-/// for AVX2, takes one weight row against four rows of `x`, 10 loads per 8,
-/// and a row alone 2 per 1: the loads, not the FMAs, set the pace of a text
-/// query's products.)
+/// multiply-adds: 6 loads per 8 of them. (The plain path below, now only
+/// for CPUs without AVX2, takes one weight row against four rows of `x`, 10
+/// loads per 8, and a row alone 2 per 1.) It did not speed up f32 weights,
+/// whose reading bounds them, but f16 ones, which read half the bytes.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.

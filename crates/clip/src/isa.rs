@@ -87,6 +87,17 @@ pub(crate) fn avx512() -> bool {
     false
 }
 
+/// AVX2, FMA and F16C (f16 ↔ f32 in vectors): on this CPU and allowed (at
+/// the `avx2` level).
+pub(crate) fn avx2_f16c() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx2() && std::arch::is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// AVX2, FMA and AVX-VNNI: on this CPU and allowed.
 pub(crate) fn avx_vnni() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -136,6 +147,7 @@ mod tests {
         assert!(!avx512_bf16() || avx512());
         assert!(!avx512_vnni() || avx512());
         assert!(!avx_vnni() || avx2());
+        assert!(!avx2_f16c() || avx2());
         #[cfg(target_arch = "x86_64")]
         assert!(!avx512() || std::arch::is_x86_feature_detected!("avx512f"));
     }
