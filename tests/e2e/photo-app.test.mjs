@@ -252,7 +252,7 @@ describe("the photo app", { timeout: 300_000 }, () => {
     await shoot("no-good-match");
     await typeQuery("");
     const cat = join(paris, "cat.png");
-    await app.type(await app.find('[data-testid="image-picker"]'), cat);
+    await app.pickOnlyImage(cat);
     await waitFor(
       async () =>
         (await js(`return document.querySelector('[data-testid="result"]')?.dataset.path === arguments[0] || undefined;`, [cat])) ??

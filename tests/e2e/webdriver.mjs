@@ -93,7 +93,6 @@ export class Session {
     );
   }
 
-
   text(element) {
     return this.call("GET", `/element/${element}/text`);
   }
@@ -110,6 +109,30 @@ export class Session {
   /** Like `execute`, for a script that calls `arguments[arguments.length - 1]` with its result. */
   executeAsync(script, args = []) {
     return this.call("POST", "/execute/async", { script, args });
+  }
+
+  /** Makes the file at `path` the query's only image, as a user picks it, and waits until its
+   * chip is the only one: until then the cells are the timeline's or the last query's, so a first
+   * result read earlier says nothing about this pick. */
+  async pickOnlyImage(path) {
+    await waitFor(
+      async () => {
+        const [chip] = await this.findAll('[data-testid="image-chip"] button');
+        if (chip === undefined) return true;
+        await this.click(chip);
+        return undefined;
+      },
+      { what: "no image left in the query" },
+    );
+    await this.type(await this.find('[data-testid="image-picker"]'), path);
+    const name = path.split("/").pop();
+    await waitFor(
+      async () =>
+        (await this.execute(
+          `return [...document.querySelectorAll('[data-testid="image-chip"] .chip-label')].map((l) => l.textContent).join("/");`,
+        )) === name || undefined,
+      { what: `${name} as the query's only image` },
+    );
   }
 
   /** A PNG of the window, as bytes. */
